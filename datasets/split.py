@@ -1,0 +1,23 @@
+"""The held-out split: a deterministic function of the image's file name, so training and evaluation
+agree on it without any file, and no image is ever in both.
+
+An image is in `test` when the stable 64-bit fingerprint of its file name (TensorFlow's
+`to_hash_bucket_fast`, the same on every platform and version) falls in the first
+`validation_percentage` of 100 buckets.
+"""
+from engine.compat import tf
+from engine.errors import UserError
+
+SPLITS = ("train", "test", "all")
+
+
+def in_split(filename, split, validation_percentage):
+    """A boolean tensor: is the image named `filename` (string tensor) in `split`?"""
+    if split not in SPLITS:
+        raise UserError("unknown split %r; use one of %s" % (split, ", ".join(SPLITS)))
+    if split == "all":
+        return tf.constant(True)
+    if not 0 <= validation_percentage <= 100:
+        raise UserError("--validation_percentage must be between 0 and 100, got %r" % validation_percentage)
+    held_out = tf.strings.to_hash_bucket_fast(filename, 100) < int(validation_percentage)
+    return held_out if split == "test" else tf.logical_not(held_out)

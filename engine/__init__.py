@@ -1,0 +1,1 @@
+"""Shared machinery behind the top-level scripts: CLI helpers, training, evaluation, export."""

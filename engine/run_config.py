@@ -1,0 +1,41 @@
+"""The resolved training configuration, written into `train_dir` so later steps default to it.
+
+`train_dir/train_config.json` holds: model_name, image_size, preprocessing_name, classes (names in id
+order), label_mode ("single" or "multi"), validation_percentage, dataset_split_name, use_grayscale,
+labels_offset, tfrecord_file, path_to_csv, classes_file, mixed_precision.
+"""
+import json
+import os
+
+from engine.errors import UserError
+
+CONFIG_NAME = "train_config.json"
+LABEL_MODES = ("single", "multi")
+
+
+def config_dir(checkpoint_path):
+    """The training directory of a checkpoint path (a directory, or a checkpoint file's prefix)."""
+    return checkpoint_path if os.path.isdir(checkpoint_path) else os.path.dirname(checkpoint_path) or "."
+
+
+def write_config(train_dir, config):
+    os.makedirs(train_dir, exist_ok=True)
+    path = os.path.join(train_dir, CONFIG_NAME)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(config, handle, indent=2, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
+    os.replace(temporary, path)
+    return path
+
+
+def read_config(checkpoint_path):
+    """The config training recorded beside `checkpoint_path`, or {} when there is none."""
+    path = os.path.join(config_dir(checkpoint_path), CONFIG_NAME)
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise UserError("cannot read the training configuration %r (%s); delete it or retrain" % (path, error))
