@@ -1,0 +1,33 @@
+"""Image preprocessing for LeNet, as research/slim does it: the same for training and evaluation.
+
+Input: a 3-D image [height, width, 3] with values in [0, 255] (uint8 or float). Output: float32
+[output_height, output_width, 3] in about [-1, 1].
+
+Evaluation and training (deterministic), step by step:
+  1. cast to float32 (values stay in [0, 255]);
+  2. optionally grayscale (ITU-R 601 luma, repeated on 3 channels);
+  3. crop or zero-pad centrally to [output_height, output_width]
+     (`tf.image.resize_with_crop_or_pad`), no resampling;
+  4. (x - 128) / 128.
+These are the same TensorFlow ops whether run in a graph or eagerly.
+"""
+from engine.compat import tf
+
+EVAL_DESCRIPTION = {
+    "input": "float32 in [0, 255]",
+    "crop": "central crop or zero pad to the output size (tf.image.resize_with_crop_or_pad)",
+    "resize": "none",
+    "scale": "(x-128)/128",
+    "formula": "(x - 128.0) / 128.0",
+}
+
+
+def preprocess_image(image, output_height, output_width, is_training=False, use_grayscale=False,
+                     add_image_summaries=False):
+    """Crop or pad to the output size and scale to about [-1, 1]; the same with `is_training`."""
+    del is_training, add_image_summaries
+    image = tf.cast(image, tf.float32)
+    if use_grayscale:
+        image = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
+    image = tf.image.resize_with_crop_or_pad(image, output_height, output_width)
+    return tf.divide(tf.subtract(image, 128.0), 128.0)
