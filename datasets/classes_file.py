@@ -5,6 +5,7 @@ Class N becomes the 0-based index N-1 in every tensor of the suite. A plain list
 """
 import os
 
+from datasets.annotations import decode_text
 from engine.errors import UserError
 
 
@@ -13,12 +14,7 @@ def _lines(path):
         raise UserError("classes file %r does not exist; pass --classes (or --chemin_liste_labels) "
                         "with the path of a file of `N:name` lines such as labels/liste_labels.txt" % path)
     with open(path, "rb") as handle:
-        raw = handle.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.splitlines()
+        return decode_text(handle.read()).splitlines()
 
 
 def read_classes(path):

@@ -25,7 +25,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-from datasets.progress import Progress
+from datasets.progress import PeriodicProgress
 from engine.cli import run_main
 from engine.errors import UserError
 
@@ -187,7 +187,7 @@ def generate(output_dir, count, size=128, seed=0, png_every=PNG_EVERY, log=print
             raise UserError("cannot create %r (%s); pass another --output_dir" % (folder, error.strerror))
     written = {}
     keep = set()
-    progress = Progress(count, "generated", log=log)
+    progress = PeriodicProgress(count, "generated", log=log)
     for index in range(count):
         rng = np.random.default_rng((seed, index))
         image, labels = draw_face(rng, size)

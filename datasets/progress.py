@@ -1,46 +1,30 @@
-"""Periodic progress lines for long loops: count, rate and ETA."""
+"""Periodic progress lines for the dataset tools, on top of engine.progress's RateMeter."""
 import time
 
-
-def format_seconds(seconds):
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return "%d:%02d:%02d" % (hours, minutes, seconds) if hours else "%d:%02d" % (minutes, seconds)
+from engine.progress import RateMeter, say
 
 
-class Progress:
-    """Prints `VERB done/total (rate/s, ETA m:ss)` at most every `interval` seconds."""
+class PeriodicProgress:
+    """Prints `VERB done/total unit, rate unit/s, ETA h:mm:ss` at most every `interval` seconds."""
 
-    def __init__(self, total, verb, log=print, interval=5.0, unit="images"):
-        self.total = total
+    def __init__(self, total, verb, unit="images", log=say, interval=5.0):
+        self.meter = RateMeter(total, unit)
         self.verb = verb
-        self.unit = unit
         self.log = log
         self.interval = interval
-        self.count = 0
-        self.start = time.monotonic()
-        self._last = self.start
+        self._last = time.monotonic()
         self._printed = False
 
-    def rate(self):
-        elapsed = time.monotonic() - self.start
-        return self.count / elapsed if elapsed > 0 else 0.0
-
-    def update(self, n=1):
-        self.count += n
+    def update(self, count=1):
+        self.meter.update(count)
         now = time.monotonic()
-        if now - self._last >= self.interval and self.count < self.total:
+        if now - self._last >= self.interval and self.meter.done < (self.meter.total or 0):
             self._last = now
-            rate = self.rate()
-            eta = (self.total - self.count) / rate if rate > 0 else 0.0
-            self.log("%s %d/%d %s (%.0f/s, ETA %s)"
-                     % (self.verb, self.count, self.total, self.unit, rate, format_seconds(eta)))
             self._printed = True
+            self.log("%s %s" % (self.verb, self.meter.line()))
 
     def done(self):
-        """Closes the series of lines with the total time, if any line was printed."""
+        """Closes a series of lines with the final count and rate (silent when nothing was printed)."""
         if self._printed:
-            elapsed = time.monotonic() - self.start
-            self.log("%s %d/%d %s in %s (%.0f/s)"
-                     % (self.verb, self.count, self.total, self.unit, format_seconds(elapsed), self.rate()))
+            self.log("%s %d %s in %.1fs, %.1f %s/s" % (self.verb, self.meter.done, self.meter.unit,
+                                                     self.meter.elapsed, self.meter.rate, self.meter.unit))

@@ -1,0 +1,53 @@
+"""Annotation files: `LABELS_DIR/NAME.txt` holds the label names of image `NAME.EXT`, one per line.
+
+Names match the classes file case-insensitively; surrounding spaces, blank lines, CRLF line ends and a
+UTF-8 byte-order mark are ignored, and a file that is not UTF-8 is read as latin-1.
+"""
+import os
+import unicodedata
+
+ANNOTATION_EXTENSION = ".txt"
+
+
+def decode_text(raw):
+    """Text of a small file's bytes: UTF-8 (with or without BOM), else latin-1."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def label_key(name):
+    """The form under which label names are compared: stripped, NFC, case-folded."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
+def read_annotation(path):
+    """The label names of an annotation file, in file order, blank lines dropped."""
+    with open(path, "rb") as handle:
+        text = decode_text(handle.read())
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def annotation_index(labels_dir):
+    """{image name: annotation path} for every `NAME.txt` (any case of `.txt`) in `labels_dir`."""
+    index = {}
+    for entry in sorted(os.listdir(labels_dir)):
+        stem, extension = entry[:-len(ANNOTATION_EXTENSION)], entry[-len(ANNOTATION_EXTENSION):]
+        if extension.lower() == ANNOTATION_EXTENSION and stem and not entry.startswith("."):
+            # `NAME.txt` wins over `NAME.TXT` when both exist.
+            if stem not in index or extension == ANNOTATION_EXTENSION:
+                index[stem] = os.path.join(labels_dir, entry)
+    return index
+
+
+def match_labels(names, class_index):
+    """(sorted unique 0-based ids of the known names, names not in `class_index`) for one annotation."""
+    ids, unknown = set(), []
+    for name in names:
+        key = label_key(name)
+        if key in class_index:
+            ids.add(class_index[key])
+        else:
+            unknown.append(name)
+    return sorted(ids), unknown

@@ -1,0 +1,318 @@
+"""The conversion behind download_and_convert_data.py: images + annotations -> CSV -> TFRecord.
+
+1. The CSV of image-label associations (datasets/csv_file.py) is built from `--image_dir` and
+   `--labels_dir` when it does not exist yet (or with --rebuild_csv); an existing CSV is read and
+   checked against the classes file instead.
+2. The TFRecord gets one tf.train.Example per image of the CSV (datasets/tfrecord_format.py).
+When the CSV is built, both files are written in the same pass over the images, so each image is read
+once and the CSV lists exactly the images the TFRecord holds.
+
+Images are read and checked by a pool of worker processes (datasets/convert_worker.py). Bad files are
+skipped with a one-line warning each and counted in the summary. Both outputs are written under a
+temporary name in their own folder and renamed at the end: an interrupted or failed run leaves the
+previous files as they were and removes its temporaries.
+"""
+import argparse
+import collections
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+
+from datasets import defaults
+from datasets import tfrecord_format
+from datasets.annotations import annotation_index, label_key
+from datasets.classes_file import read_classes
+from datasets.convert_worker import init as init_worker
+from datasets.convert_worker import process
+from datasets.csv_file import CsvWriter, group_by_image, read_csv
+from datasets.image_files import IMAGE_EXTENSIONS
+from datasets.progress import PeriodicProgress
+from engine.cli import add_bool_flag
+from engine.compat import tf
+from engine.errors import UserError
+from engine.progress import say, warn
+
+# Skip reasons found while listing the folders (the workers add those of datasets/convert_worker.py
+# and datasets/image_files.py).
+HIDDEN = "hidden file"
+SUBFOLDER = "sub-folder"
+NOT_IMAGE_NAME = "not an image file name (extension)"
+BAD_FILE_NAME = "file name is not valid UTF-8"
+NO_ANNOTATION = "no annotation file"
+MISSING = "listed in the CSV but not in the image folder"
+
+WARNINGS_PER_REASON = 20
+# Below this many images the work runs in this process: a pool costs more than it saves.
+POOL_MIN_IMAGES = 64
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Builds the CSV of image-label associations (if it does not exist yet) and the TFRecord "
+                    "the training and evaluation scripts read.")
+    inputs = parser.add_argument_group("inputs")
+    inputs.add_argument("--image_dir", required=True,
+                        help="folder of the images NAME.EXT (jpg, jpeg, png, bmp, gif)")
+    inputs.add_argument("--labels_dir", "--annotations_dir", dest="labels_dir", default=None,
+                        help="folder of the annotation files NAME.txt, one label name per line "
+                             "(needed to build the CSV)")
+    inputs.add_argument("--classes", "--chemin_liste_labels", "--classes_file", dest="classes",
+                        default=defaults.CLASSES_PATH,
+                        help="classes file of `N:name` lines; only these labels are converted "
+                             "(default: %(default)s)")
+    outputs = parser.add_argument_group("outputs")
+    outputs.add_argument("--chemin_csv", "--path_to_csv", "--csv_file", dest="chemin_csv",
+                         default=defaults.CSV_PATH,
+                         help="CSV of image-label associations, built only if it does not exist "
+                              "(default: %(default)s)")
+    outputs.add_argument("--chemin_tfrecords", "--tfrecord_file", "--record_file", dest="chemin_tfrecords",
+                         default=defaults.TFRECORD_PATH, help="TFRecord to write (default: %(default)s)")
+    add_bool_flag(outputs, "rebuild_csv", False, "build the CSV again from the annotations even if it exists")
+    parser.add_argument("--num_workers", type=int, default=None,
+                        help="processes reading the images (default: one per CPU core; 1: no pool)")
+    return parser
+
+
+class Summary:
+    """What a conversion did: written images, associations per label, skipped files by reason."""
+
+    def __init__(self, classes, csv_path, tfrecord_path):
+        self.classes = classes
+        self.csv_path = csv_path
+        self.tfrecord_path = tfrecord_path
+        self.csv_built = False
+        self.images_written = 0
+        self.label_counts = collections.Counter()  # 0-based class index -> images
+        self.skipped = collections.Counter()  # reason -> files
+        self.ignored_labels = collections.Counter()  # label name not in the classes file -> lines
+
+    def lines(self):
+        lines = ["wrote %d images to %s" % (self.images_written, self.tfrecord_path),
+                 "CSV %s: %s" % (self.csv_path, "built" if self.csv_built else
+                                 "read (it existed; pass --rebuild_csv to build it from the annotations)"),
+                 "associations per label:"]
+        width = max(len(name) for name in self.classes)
+        for index, name in enumerate(self.classes):
+            lines.append("  %2d:%-*s %7d" % (index + 1, width, name, self.label_counts[index]))
+        if self.skipped:
+            lines.append("skipped %d files:" % sum(self.skipped.values()))
+            for reason, count in sorted(self.skipped.items(), key=lambda item: (-item[1], item[0])):
+                lines.append("  %-45s %7d" % (reason, count))
+        else:
+            lines.append("skipped no file")
+        for name, count in sorted(self.ignored_labels.items()):
+            lines.append("ignored label %r (not in the classes file): %d annotation line(s)" % (name, count))
+        return lines
+
+
+class _Warnings:
+    """One warning line per skipped file, at most WARNINGS_PER_REASON per reason."""
+
+    def __init__(self, summary, warn_fn):
+        self.summary = summary
+        self.warn = warn_fn
+
+    def skip(self, path, reason, detail=None):
+        self.summary.skipped[reason] += 1
+        count = self.summary.skipped[reason]
+        if count <= WARNINGS_PER_REASON:
+            self.warn("skipped %s: %s%s" % (path, reason, " (%s)" % detail if detail else ""))
+        elif count == WARNINGS_PER_REASON + 1:
+            self.warn("more files skipped for %r: only counted in the summary from now on" % reason)
+
+
+class _Temporary:
+    """A file written under a temporary name beside `path`, renamed to `path` by commit() only."""
+
+    def __init__(self, path):
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            raise UserError("cannot create the folder %r for %r (%s)" % (folder, path, error.strerror or error))
+        if os.path.isdir(path):
+            raise UserError("%r is a folder; give a file path" % path)
+        self.path = path
+        self.temporary = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+
+    def commit(self):
+        os.replace(self.temporary, self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if os.path.exists(self.temporary):
+            os.remove(self.temporary)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt (so the temporaries are removed) while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("terminated")
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_folder(path, flag):
+    if not os.path.isdir(path):
+        what = "is not a folder" if os.path.exists(path) else "does not exist"
+        raise UserError("%s %r %s; pass the folder that holds the %s" % (
+            flag, path, what, "images" if flag == "--image_dir" else "annotation files NAME.txt"))
+
+
+def _list_images(image_dir, labels_dir, warnings):
+    """Tasks for the images of `image_dir` that have an annotation file: [(file name, task)]."""
+    annotations = annotation_index(labels_dir)
+    tasks = []
+    for entry in sorted(os.scandir(image_dir), key=lambda entry: entry.name):
+        name = entry.name
+        path = entry.path
+        stem, _, extension = name.rpartition(".")
+        if name.startswith("."):
+            warnings.skip(path, HIDDEN)
+        elif entry.is_dir():
+            warnings.skip(path, SUBFOLDER)
+        elif not stem or extension.lower() not in IMAGE_EXTENSIONS:
+            warnings.skip(path, NOT_IMAGE_NAME)
+        elif not _is_utf8(name):
+            warnings.skip(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), BAD_FILE_NAME,
+                          "rename it")
+        elif stem not in annotations:
+            warnings.skip(path, NO_ANNOTATION, "expected %s" % os.path.join(labels_dir, stem + ".txt"))
+        else:
+            tasks.append(((stem, extension), (path, annotations[stem], None)))
+    return tasks
+
+
+def _is_utf8(name):
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _csv_tasks(rows, image_dir, warnings):
+    tasks = []
+    for (stem, extension), (_height, _width, labels) in group_by_image(rows).items():
+        path = os.path.join(image_dir, "%s.%s" % (stem, extension))
+        if os.path.isfile(path):
+            tasks.append(((stem, extension), (path, None, labels)))
+        else:
+            warnings.skip(path, MISSING)
+    return tasks
+
+
+def default_workers():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _results(tasks, class_index, num_workers):
+    """process() of every task, in order; a pool of `num_workers` processes when worth it."""
+    if num_workers <= 1:
+        init_worker(class_index, ignore_interrupts=False)
+        for task in tasks:
+            yield process(task)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, min(64, len(tasks) // (num_workers * 8)))
+    with context.Pool(num_workers, initializer=init_worker, initargs=(class_index,)) as pool:
+        yield from pool.imap(process, tasks, chunksize=chunk)
+
+
+def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuild_csv=False, num_workers=None,
+            log=say, warn_fn=warn, progress_interval=5.0):
+    """Builds the CSV if needed and the TFRecord; returns the Summary. Raises UserError on bad input or
+    when no image could be written (the previous outputs are then left untouched)."""
+    classes = read_classes(classes_path)
+    _check_folder(image_dir, "--image_dir")
+    if labels_dir is not None:
+        _check_folder(labels_dir, "--labels_dir")
+    summary = Summary(classes, csv_path, tfrecord_path)
+    warnings = _Warnings(summary, warn_fn)
+    build_csv = rebuild_csv or not os.path.exists(csv_path)
+    if build_csv:
+        if labels_dir is None:
+            raise UserError("CSV %r does not exist (or --rebuild_csv was given) and building it needs the "
+                            "annotations: pass --labels_dir <folder of NAME.txt files>" % csv_path)
+        tasks = _list_images(image_dir, labels_dir, warnings)
+    else:
+        if os.path.isdir(csv_path):
+            raise UserError("--chemin_csv %r is a folder; give a file path" % csv_path)
+        tasks = _csv_tasks(read_csv(csv_path, classes), image_dir, warnings)
+    summary.csv_built = build_csv
+    class_index = {label_key(name): index for index, name in enumerate(classes)}
+    if num_workers is None:
+        num_workers = default_workers()
+    if len(tasks) < POOL_MIN_IMAGES:
+        num_workers = 1
+    log("converting %d images with %d worker process(es)" % (len(tasks), max(1, num_workers)))
+
+    with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
+        record_file = stack.enter_context(_Temporary(tfrecord_path))
+        csv_file = stack.enter_context(_Temporary(csv_path)) if build_csv else None
+        writer = stack.enter_context(tf.io.TFRecordWriter(record_file.temporary))
+        csv_writer = None
+        if csv_file:
+            handle = stack.enter_context(open(csv_file.temporary, "w", encoding="utf-8", newline=""))
+            csv_writer = CsvWriter(handle, classes)
+        progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
+        results = _results([task for _key, task in tasks], class_index, num_workers)
+        for ((stem, extension), task), result in zip(tasks, results):
+            for name in result[-1]:
+                summary.ignored_labels[name] += 1
+            if result[0] == "skip":
+                warnings.skip(task[0], result[1], result[2])
+            else:
+                _status, encoded, image_format, height, width, labels, _unknown = result
+                writer.write(tfrecord_format.make_example(
+                    encoded, image_format, height, width, "%s.%s" % (stem, extension), labels,
+                    [classes[index] for index in labels]))
+                if csv_writer:
+                    csv_writer.write_image(stem, extension, height, width, labels)
+                summary.images_written += 1
+                summary.label_counts.update(labels)
+            progress.update(1)
+        progress.done()
+        writer.close()
+        if csv_file:
+            handle.close()
+        if not summary.images_written:
+            raise UserError("no image could be written (%s); check --image_dir %r, --labels_dir %r and the "
+                            "classes file %r" % (_reasons(summary), image_dir, labels_dir, classes_path))
+        if csv_file:
+            csv_file.commit()
+        record_file.commit()
+    return summary
+
+
+def _reasons(summary):
+    if not summary.skipped:
+        return "the image folder holds no image"
+    return "skipped: " + ", ".join("%d %s" % (count, reason) for reason, count in summary.skipped.most_common())
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.num_workers is not None and args.num_workers < 1:
+        raise UserError("--num_workers must be at least 1, got %d" % args.num_workers)
+    summary = convert(args.image_dir, args.labels_dir, args.chemin_csv, args.chemin_tfrecords, args.classes,
+                      rebuild_csv=args.rebuild_csv, num_workers=args.num_workers)
+    for line in summary.lines():
+        say(line)
+    return 0
