@@ -3,16 +3,40 @@
 Import `tf` and `slim` from here, never directly, so the shims below run first:
 - tf_slim 1.1.0 imports `tf_keras.legacy_tf_layers`, which tf-keras 2.16+ only ships as
   `tf_keras.src.legacy_tf_layers`: alias it before tf_slim is imported.
-- TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines) is silenced unless the
-  user asked for it with TF_CPP_MIN_LOG_LEVEL.
+- TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
+  descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
+  unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
 """
+import contextlib
 import os
 import sys
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow.compat.v1 as tf  # noqa: E402
+@contextlib.contextmanager
+def _quiet_stderr_fd():
+    """Sends the process's file descriptor 2 to /dev/null for the duration; Python errors still raise."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    import tensorflow.compat.v1 as tf  # noqa: E402
+else:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with _quiet_stderr_fd():
+        import tensorflow.compat.v1 as tf  # noqa: E402
 import tf_keras.src.legacy_tf_layers as _legacy_tf_layers  # noqa: E402
 
 sys.modules.setdefault("tf_keras.legacy_tf_layers", _legacy_tf_layers)

@@ -216,6 +216,19 @@ def _clone_devices(num_clones, clone_on_cpu):
     return ["/gpu:%d" % i for i in range(num_clones)]
 
 
+def build_network(network_fn, images):
+    """Calls `network_fn`, turning a shape error from an input it cannot take into a UserError."""
+    try:
+        return network_fn(images)
+    except ValueError as error:
+        if "dimension" not in str(error).lower() and "shape" not in str(error).lower():
+            raise
+        size = images.shape.as_list()[1:3]
+        raise UserError("%s cannot take %sx%s images (%s); use a larger image size, e.g. the network's "
+                        "default %d" % (network_fn.model_name, size[0], size[1],
+                                        str(error).splitlines()[0][:200], network_fn.default_image_size))
+
+
 def build_clones(network_fn, batch, num_clones, clone_on_cpu, label_mode, label_smoothing):
     """research/slim's model_deploy semantics: the batch is split over clones sharing variables; each clone's
     loss is divided by the number of clones, so summed gradients are their average. Returns the total
@@ -227,7 +240,7 @@ def build_clones(network_fn, batch, num_clones, clone_on_cpu, label_mode, label_
         scope = "clone_%d" % index if num_clones > 1 else ""
         with tf.name_scope(scope or None), tf.device(device):
             with tf.variable_scope(tf.get_variable_scope(), reuse=True if index else None):
-                logits, end_points = network_fn(images[index])
+                logits, end_points = build_network(network_fn, images[index])
             add_losses(logits, end_points, labels[index], label_mode, label_smoothing)
             losses = tf.losses.get_losses(scope=scope or None)
             clone_loss = tf.add_n(losses, name="clone_loss")
@@ -340,7 +353,8 @@ def train(settings, options):
         with tf.control_dependencies(update_ops):
             train_op = optimizer.apply_gradients(gradients, global_step=global_step)
         with tf.control_dependencies([train_op]):
-            train_op = tf.identity(total_loss, name="train_op")
+            # Loss and global step as they are once the step is applied.
+            train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
         summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
         saver = tf.train.Saver(max_to_keep=5)
         init_op = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
@@ -397,11 +411,11 @@ def _run_steps(session, options, train_op, summary_op, global_step, saver, write
             want_summary = now - last_summary >= options.save_summaries_secs or step == start_step
             try:
                 if want_summary:
-                    loss, summary, step = session.run([train_op, summary_op, global_step])
+                    (loss, step), summary = session.run([train_op, summary_op])
                     writer.add_summary(summary, step)
                     last_summary = now
                 else:
-                    loss, step = session.run([train_op, global_step])
+                    loss, step = session.run(train_op)
             except tf.errors.DataLossError as error:
                 raise UserError("the TFRecord holds a corrupt record (%s); rebuild it with "
                                 "download_and_convert_data.py or pass --skip_corrupt_records"

@@ -1,0 +1,201 @@
+"""Evaluation of checkpoints on a split: once, or following a training run as checkpoints appear.
+
+Uses the training input pipeline (eval variant) and split function, so the held-out images are exactly
+those training never saw; every image of the split is counted once (the last partial batch included).
+"""
+import dataclasses
+import io
+import json
+import os
+import re
+import time
+
+import numpy as np
+
+from datasets.input_pipeline import build_dataset
+from engine import metrics as metrics_module
+from engine.compat import slim, tf
+from engine.errors import UserError
+from engine.progress import RateMeter, say, warn
+from engine.training import build_network, resolve_checkpoint
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+
+METRICS_NAME = "metrics.json"
+
+
+@dataclasses.dataclass
+class EvalOptions:
+    eval_dir: str
+    split: str = "test"
+    batch_size: int = 32
+    max_num_batches: int = None
+    moving_average_decay: float = None
+    num_readers: int = 4
+    num_preprocessing_threads: int = 4
+    skip_corrupt_records: bool = False
+
+
+class Evaluator:
+    """The evaluation graph of one network; `evaluate(checkpoint)` restores and runs it over the split."""
+
+    def __init__(self, settings, label_mode, options):
+        self.settings, self.label_mode, self.options = settings, label_mode, options
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            preprocess = preprocessing_factory.get_preprocessing(
+                settings.preprocessing_name, is_training=False, use_grayscale=settings.use_grayscale)
+            dataset = build_dataset(
+                settings.tfrecord_file, options.split, settings.validation_percentage, settings.num_classes,
+                preprocess, settings.image_size, options.batch_size, is_training=False,
+                labels_offset=settings.labels_offset, num_readers=options.num_readers,
+                num_preprocessing_threads=options.num_preprocessing_threads,
+                skip_corrupt_records=options.skip_corrupt_records)
+            self.iterator = tf.data.make_initializable_iterator(dataset)
+            batch = self.iterator.get_next()
+            network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
+                                                     is_training=False)
+            logits, _ = build_network(network_fn, batch["images"])
+            logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
+            probabilities = tf.nn.softmax(logits) if label_mode == "single" else tf.sigmoid(logits)
+            self.fetches = {"probabilities": probabilities, "labels": batch["labels"]}
+            if options.moving_average_decay:
+                averages = tf.train.ExponentialMovingAverage(options.moving_average_decay)
+                to_restore = averages.variables_to_restore(slim.get_model_variables())
+            else:
+                to_restore = slim.get_variables_to_restore()
+            self.saver = tf.train.Saver(to_restore)
+            self.graph.finalize()
+
+    def evaluate(self, checkpoint):
+        """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
+        probabilities, labels = [], []
+        meter = RateMeter(unit="images")
+        last_line = time.monotonic()
+        with tf.Session(graph=self.graph) as session:
+            try:
+                self.saver.restore(session, checkpoint)
+            except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
+                raise UserError(
+                    "checkpoint %r does not fit %s with %d classes: it belongs to another network or class "
+                    "count (%s). Pass the --model_name and classes file it was trained with"
+                    % (checkpoint, self.settings.model_name, self.settings.num_classes,
+                       str(error).splitlines()[0][:300]))
+            session.run(self.iterator.initializer)
+            batches = 0
+            while self.options.max_num_batches is None or batches < self.options.max_num_batches:
+                try:
+                    values = session.run(self.fetches)
+                except tf.errors.OutOfRangeError:
+                    break
+                except tf.errors.DataLossError as error:
+                    raise UserError("the TFRecord %r holds a corrupt record (%s); rebuild it with "
+                                    "download_and_convert_data.py or pass --skip_corrupt_records"
+                                    % (self.settings.tfrecord_file, str(error).splitlines()[0]))
+                probabilities.append(values["probabilities"])
+                labels.append(values["labels"])
+                batches += 1
+                meter.update(len(values["labels"]))
+                if time.monotonic() - last_line > 10:
+                    say("  evaluated %s" % meter.line())
+                    last_line = time.monotonic()
+        if not probabilities:
+            raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
+                            "or another --validation_percentage" % (self.options.split,
+                                                                    self.settings.tfrecord_file))
+        result = metrics_module.compute(np.concatenate(probabilities), np.concatenate(labels),
+                                        self.settings.classes[self.settings.labels_offset:], self.label_mode)
+        result["images_per_sec"] = meter.rate
+        return result
+
+
+def checkpoint_step(checkpoint):
+    """The global step a checkpoint was saved at."""
+    try:
+        return int(tf.train.load_checkpoint(checkpoint).get_tensor("global_step"))
+    except (tf.errors.OpError, ValueError):
+        match = re.search(r"-(\d+)$", checkpoint)
+        return int(match.group(1)) if match else 0
+
+
+def confusion_image(confusion):
+    """A PNG heat map of the confusion matrix, one square per cell, rows are true classes."""
+    from PIL import Image
+
+    matrix = np.asarray(confusion, dtype=np.float64)
+    rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    cell = max(4, 256 // max(1, len(matrix)))
+    pixels = (255 * (1 - rows)).astype(np.uint8).repeat(cell, axis=0).repeat(cell, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "L").convert("RGB").save(buffer, "PNG")
+    return buffer.getvalue(), pixels.shape
+
+
+def write_results(eval_dir, result, step, checkpoint, label_mode):
+    """Scalars and the confusion image in `eval_dir` at `step`; metrics.json written atomically."""
+    os.makedirs(eval_dir, exist_ok=True)
+    values = [tf.Summary.Value(tag=tag, simple_value=value)
+              for tag, value in sorted(metrics_module.scalars(result).items())]
+    if "confusion_matrix" in result:
+        png, shape = confusion_image(result["confusion_matrix"])
+        values.append(tf.Summary.Value(tag="eval/confusion_matrix", image=tf.Summary.Image(
+            height=shape[0], width=shape[1], colorspace=3, encoded_image_string=png)))
+    with tf.Graph().as_default():
+        writer = tf.summary.FileWriter(eval_dir)
+        writer.add_summary(tf.Summary(value=values), step)
+        writer.close()
+    report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)
+    path = os.path.join(eval_dir, METRICS_NAME)
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def evaluate_once(evaluator, checkpoint, eval_dir):
+    step = checkpoint_step(checkpoint)
+    say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
+    result = evaluator.evaluate(checkpoint)
+    say(metrics_module.table(result, evaluator.label_mode))
+    path = write_results(eval_dir, result, step, checkpoint, evaluator.label_mode)
+    say("eval/Accuracy %.4f at step %d; %s written" % (result["Accuracy"], step, path))
+    return result
+
+
+def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
+    """Evaluates each new checkpoint of `checkpoint_dir`, at most one every `interval_secs`, until none
+    appears for `timeout_secs` (None: forever). A checkpoint deleted or rewritten while it is read (training
+    keeps only its last few) is skipped, never fatal."""
+    say("following %s: evaluating each new checkpoint%s" % (
+        checkpoint_dir, "" if timeout_secs is None else ", stopping after %g s without one" % timeout_secs))
+    done, results, waiting_said = set(), [], False
+    last_new = time.monotonic()
+    while True:
+        checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
+        if checkpoint and checkpoint not in done:
+            started = time.monotonic()
+            done.add(checkpoint)
+            try:
+                results.append(evaluate_once(evaluator, checkpoint, eval_dir))
+            except (tf.errors.NotFoundError, tf.errors.DataLossError, UserError) as error:
+                if isinstance(error, UserError) and tf.train.checkpoint_exists(checkpoint):
+                    raise
+                warn("%s disappeared while being read; waiting for the next one" % checkpoint)
+            last_new = time.monotonic()
+            time.sleep(max(0.0, interval_secs - (last_new - started)))
+            continue
+        if timeout_secs is not None and time.monotonic() - last_new > timeout_secs:
+            say("no new checkpoint for %g s: stopping after %d evaluation(s)" % (timeout_secs, len(results)))
+            return results
+        if not checkpoint and not waiting_said:
+            say("no checkpoint in %s yet; waiting for training to write one" % checkpoint_dir)
+            waiting_said = True
+        time.sleep(min(interval_secs, 1.0))
+
+
+def find_checkpoint_once(checkpoint_path):
+    if os.path.isdir(checkpoint_path) and not tf.train.latest_checkpoint(checkpoint_path):
+        raise UserError("no checkpoint in %r yet: train first (train_image_classifier.py --train_dir %s), or "
+                        "pass --eval_interval_secs to wait for one" % (checkpoint_path, checkpoint_path))
+    return resolve_checkpoint(checkpoint_path)

@@ -1,0 +1,116 @@
+"""Classification metrics computed exactly from every prediction of an evaluation (numpy only).
+
+Single-label: Accuracy, Recall_5 (more than 5 classes), per-class accuracy (recall of each class) and the
+confusion matrix (rows: true class, columns: predicted class).
+Multi-label (a label is predicted when its sigmoid probability is at least 0.5): per-label accuracy,
+precision, recall and F1, their means, exact-match ratio and mAP (mean over labels with at least one
+positive of the average precision of the ranking by probability). `Accuracy` is the mean per-label
+accuracy, so `eval/Accuracy` exists in both modes.
+"""
+import numpy as np
+
+THRESHOLD = 0.5
+
+
+def _ratio(numerator, denominator):
+    return float(numerator) / float(denominator) if denominator else 0.0
+
+
+def single_label_metrics(probabilities, labels, class_names):
+    """`probabilities` [N, C]; `labels` one-hot [N, C]."""
+    truth = np.argmax(labels, axis=1)
+    predicted = np.argmax(probabilities, axis=1)
+    num_classes = probabilities.shape[1]
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (truth, predicted), 1)
+    metrics = {"num_images": int(len(truth)), "Accuracy": _ratio(np.sum(truth == predicted), len(truth))}
+    if num_classes > 5:
+        top5 = np.argsort(-probabilities, axis=1, kind="stable")[:, :5]
+        metrics["Recall_5"] = _ratio(np.sum(np.any(top5 == truth[:, None], axis=1)), len(truth))
+    metrics["per_class"] = {
+        name: {"accuracy": _ratio(confusion[i, i], confusion[i].sum()), "count": int(confusion[i].sum())}
+        for i, name in enumerate(class_names)}
+    metrics["confusion_matrix"] = confusion.tolist()
+    return metrics
+
+
+def average_precision(scores, positives):
+    """Average of the precision at the rank of each positive, images ranked by decreasing score."""
+    if not positives.any():
+        return None
+    order = np.argsort(-scores, kind="stable")
+    hits = positives[order].astype(np.float64)
+    precision_at_rank = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(np.sum(precision_at_rank * hits) / hits.sum())
+
+
+def multi_label_metrics(probabilities, labels, class_names, threshold=THRESHOLD):
+    """`probabilities` [N, C] sigmoid outputs; `labels` multi-hot [N, C]."""
+    truth = labels >= 0.5
+    predicted = probabilities >= threshold
+    per_label = {}
+    for i, name in enumerate(class_names):
+        tp = int(np.sum(predicted[:, i] & truth[:, i]))
+        fp = int(np.sum(predicted[:, i] & ~truth[:, i]))
+        fn = int(np.sum(~predicted[:, i] & truth[:, i]))
+        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        per_label[name] = {
+            "accuracy": _ratio(np.sum(predicted[:, i] == truth[:, i]), len(truth)),
+            "precision": precision, "recall": recall,
+            "f1": _ratio(2 * precision * recall, precision + recall),
+            "average_precision": average_precision(probabilities[:, i], truth[:, i]),
+            "positives": int(truth[:, i].sum()),
+        }
+    ap = [m["average_precision"] for m in per_label.values() if m["average_precision"] is not None]
+    means = {key: float(np.mean([m[key] for m in per_label.values()]))
+             for key in ("accuracy", "precision", "recall", "f1")}
+    return {
+        "num_images": int(len(truth)),
+        "Accuracy": means["accuracy"],
+        "mean_precision": means["precision"],
+        "mean_recall": means["recall"],
+        "mean_f1": means["f1"],
+        "mAP": float(np.mean(ap)) if ap else 0.0,
+        "exact_match": _ratio(np.sum(np.all(predicted == truth, axis=1)), len(truth)),
+        "per_label": per_label,
+    }
+
+
+def compute(probabilities, labels, class_names, label_mode):
+    if label_mode == "single":
+        return single_label_metrics(probabilities, labels, class_names)
+    return multi_label_metrics(probabilities, labels, class_names)
+
+
+def scalars(metrics):
+    """The flat `eval/...` scalars of a metrics dict, for TensorBoard."""
+    values = {"eval/" + key: value for key, value in metrics.items()
+              if isinstance(value, float) and key != "num_images"}
+    for group in ("per_class", "per_label"):
+        for name, entry in metrics.get(group, {}).items():
+            for key, value in entry.items():
+                if isinstance(value, float):
+                    values["eval/%s/%s/%s" % (group, name, key)] = value
+    return values
+
+
+def table(metrics, label_mode):
+    """The printed report: headline metrics, then one row per class or label."""
+    lines = ["%s: %d images" % ("single-label" if label_mode == "single" else "multi-label",
+                                metrics["num_images"])]
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            lines.append("  %-15s %.4f" % (key, value))
+    if label_mode == "single":
+        lines.append("  %-20s %9s %7s" % ("class", "accuracy", "images"))
+        for name, entry in metrics["per_class"].items():
+            lines.append("  %-20s %9.4f %7d" % (name, entry["accuracy"], entry["count"]))
+    else:
+        lines.append("  %-20s %9s %9s %9s %9s %9s %9s" % ("label", "accuracy", "precision", "recall", "f1",
+                                                           "AP", "positives"))
+        for name, entry in metrics["per_label"].items():
+            ap = entry["average_precision"]
+            lines.append("  %-20s %9.4f %9.4f %9.4f %9.4f %9s %9d" % (
+                name, entry["accuracy"], entry["precision"], entry["recall"], entry["f1"],
+                "-" if ap is None else "%.4f" % ap, entry["positives"]))
+    return "\n".join(lines)

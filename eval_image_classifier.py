@@ -1,0 +1,77 @@
+"""Evaluates a trained network on the held-out split of the TFRecord.
+
+    python eval_image_classifier.py --model_name inception_v3 --eval_dir output_eval/ \
+        --checkpoint_path output/ --batch_size 8 --eval_image_size 250
+
+Model, image size, classes, label mode and split default to what training recorded in the checkpoint's
+directory. With --eval_interval_secs or --timeout it follows a training run, evaluating each new checkpoint.
+"""
+import argparse
+import os
+import sys
+
+from engine import run_config
+from engine.cli import run_main
+from engine.flags import dataset_parser, model_parser
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[dataset_parser(split_default="test"), model_parser(("--eval_image_size",))])
+    group = parser.add_argument_group("evaluation")
+    group.add_argument("--checkpoint_path", default="output/",
+                       help="a training directory (its latest checkpoint) or one checkpoint file "
+                       "(default: %(default)s)")
+    group.add_argument("--eval_dir", default="output_eval/",
+                       help="where event files and metrics.json go (default: %(default)s)")
+    group.add_argument("--max_num_batches", type=int, default=None,
+                       help="evaluate at most this many batches (default: the whole split)")
+    group.add_argument("--moving_average_decay", type=float, default=None,
+                       help="evaluate the moving averages training kept with this decay")
+    group.add_argument("--eval_interval_secs", type=float, default=None,
+                       help="follow training: evaluate each new checkpoint, at most one every this many seconds")
+    group.add_argument("--timeout", type=float, default=None,
+                       help="when following, stop after this many seconds without a new checkpoint")
+    group.add_argument("--master", default="", help=argparse.SUPPRESS)
+    group.add_argument("--dataset_name", "--dataset_dir", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from engine import evaluation, settings as settings_module
+    from engine.errors import UserError
+
+    if args.batch_size < 1:
+        raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
+    following = args.eval_interval_secs is not None or args.timeout is not None
+    recorded = run_config.read_config(args.checkpoint_path)
+    if not recorded and not following and not os.path.exists(args.checkpoint_path) and \
+            not os.path.exists(args.checkpoint_path + ".index"):
+        raise UserError("--checkpoint_path %r does not exist: give the --train_dir of a training run or one "
+                        "of its model.ckpt-N files" % args.checkpoint_path)
+    settings = settings_module.resolve(args, recorded)
+    label_mode = settings.label_mode
+    if label_mode == "auto":
+        from datasets import tfrecord_stats
+        stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage)
+        label_mode = "multi" if stats["max_labels_per_image"] > 1 else "single"
+    options = evaluation.EvalOptions(
+        eval_dir=args.eval_dir, split=args.dataset_split_name, batch_size=args.batch_size,
+        max_num_batches=args.max_num_batches, moving_average_decay=args.moving_average_decay,
+        num_readers=args.num_readers, num_preprocessing_threads=args.num_preprocessing_threads,
+        skip_corrupt_records=args.skip_corrupt_records)
+    if not following:
+        checkpoint = evaluation.find_checkpoint_once(args.checkpoint_path)
+        evaluation.evaluate_once(evaluation.Evaluator(settings, label_mode, options), checkpoint, args.eval_dir)
+        return 0
+    checkpoint_dir = run_config.config_dir(args.checkpoint_path)
+    os.makedirs(args.eval_dir, exist_ok=True)
+    evaluator = evaluation.Evaluator(settings, label_mode, options)
+    evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
