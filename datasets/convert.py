@@ -17,15 +17,15 @@ import collections
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
 import threading
 
 from datasets import defaults
-from datasets import tfrecord_format
-from datasets.annotations import annotation_index, label_key
+from datasets.annotations import annotation_index
 from datasets.classes_file import read_classes
 from datasets.convert_worker import init as init_worker
-from datasets.convert_worker import process
+from datasets.convert_worker import process, write_shard
 from datasets.csv_file import CsvWriter, group_by_image, read_csv
 from datasets.image_files import IMAGE_EXTENSIONS
 from datasets.progress import PeriodicProgress
@@ -46,6 +46,8 @@ MISSING = "listed in the CSV but not in the image folder"
 WARNINGS_PER_REASON = 20
 # Below this many images the work runs in this process: a pool costs more than it saves.
 POOL_MIN_IMAGES = 64
+# Images per pool job (and per shard file of the TFRecord).
+SHARD_IMAGES = 64
 
 
 def build_parser():
@@ -191,7 +193,7 @@ def _list_images(image_dir, labels_dir, warnings):
         elif stem not in annotations:
             warnings.skip(path, NO_ANNOTATION, "expected %s" % os.path.join(labels_dir, stem + ".txt"))
         else:
-            tasks.append(((stem, extension), (path, annotations[stem], None)))
+            tasks.append(((stem, extension), (path, name, annotations[stem], None)))
     return tasks
 
 
@@ -208,7 +210,7 @@ def _csv_tasks(rows, image_dir, warnings):
     for (stem, extension), (_height, _width, labels) in group_by_image(rows).items():
         path = os.path.join(image_dir, "%s.%s" % (stem, extension))
         if os.path.isfile(path):
-            tasks.append(((stem, extension), (path, None, labels)))
+            tasks.append(((stem, extension), (path, "%s.%s" % (stem, extension), None, labels)))
         else:
             warnings.skip(path, MISSING)
     return tasks
@@ -221,18 +223,39 @@ def default_workers():
         return max(1, os.cpu_count() or 1)
 
 
-def _results(tasks, class_index, num_workers):
-    """process() of every task, in order; a pool of `num_workers` processes when worth it."""
+def _write_records(tasks, classes, num_workers, record_path):
+    """Writes the TFRecord of `tasks` to `record_path`; yields each task's process() result, in order.
+
+    In a pool, each job of SHARD_IMAGES images is written by its worker to a shard file that this process
+    appends to `record_path` (TFRecord files concatenate), so image bytes never travel between processes.
+    """
     if num_workers <= 1:
-        init_worker(class_index, ignore_interrupts=False)
-        for task in tasks:
-            yield process(task)
+        init_worker(classes, ignore_interrupts=False)
+        with tf.io.TFRecordWriter(record_path) as writer:
+            for task in tasks:
+                result = process(task)
+                if result[0] == "ok":
+                    writer.write(result[1])
+                yield result
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, min(64, len(tasks) // (num_workers * 8)))
-    with context.Pool(num_workers, initializer=init_worker, initargs=(class_index,)) as pool:
-        yield from pool.imap(process, tasks, chunksize=chunk)
+    shard_prefix = "%s.part" % record_path
+    jobs = [("%s%06d" % (shard_prefix, start), tasks[start:start + SHARD_IMAGES])
+            for start in range(0, len(tasks), SHARD_IMAGES)]
+    try:
+        with open(record_path, "wb") as output, \
+                context.Pool(num_workers, initializer=init_worker, initargs=(classes,)) as pool:
+            for (shard_path, _tasks), results in zip(jobs, pool.imap(write_shard, jobs)):
+                if os.path.exists(shard_path):
+                    with open(shard_path, "rb") as shard:
+                        shutil.copyfileobj(shard, output, 1 << 20)
+                    os.remove(shard_path)
+                yield from results
+    finally:
+        for shard_path, _tasks in jobs:
+            if os.path.exists(shard_path):
+                os.remove(shard_path)
 
 
 def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuild_csv=False, num_workers=None,
@@ -256,7 +279,6 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
             raise UserError("--chemin_csv %r is a folder; give a file path" % csv_path)
         tasks = _csv_tasks(read_csv(csv_path, classes), image_dir, warnings)
     summary.csv_built = build_csv
-    class_index = {label_key(name): index for index, name in enumerate(classes)}
     if num_workers is None:
         num_workers = default_workers()
     if len(tasks) < POOL_MIN_IMAGES:
@@ -266,30 +288,25 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
     with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
         record_file = stack.enter_context(_Temporary(tfrecord_path))
         csv_file = stack.enter_context(_Temporary(csv_path)) if build_csv else None
-        writer = stack.enter_context(tf.io.TFRecordWriter(record_file.temporary))
         csv_writer = None
         if csv_file:
             handle = stack.enter_context(open(csv_file.temporary, "w", encoding="utf-8", newline=""))
             csv_writer = CsvWriter(handle, classes)
         progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
-        results = _results([task for _key, task in tasks], class_index, num_workers)
+        results = _write_records([task for _key, task in tasks], classes, num_workers, record_file.temporary)
         for ((stem, extension), task), result in zip(tasks, results):
             for name in result[-1]:
                 summary.ignored_labels[name] += 1
             if result[0] == "skip":
                 warnings.skip(task[0], result[1], result[2])
             else:
-                _status, encoded, image_format, height, width, labels, _unknown = result
-                writer.write(tfrecord_format.make_example(
-                    encoded, image_format, height, width, "%s.%s" % (stem, extension), labels,
-                    [classes[index] for index in labels]))
+                _status, _example, height, width, labels, _unknown = result
                 if csv_writer:
                     csv_writer.write_image(stem, extension, height, width, labels)
                 summary.images_written += 1
                 summary.label_counts.update(labels)
             progress.update(1)
         progress.done()
-        writer.close()
         if csv_file:
             handle.close()
         if not summary.images_written:

@@ -20,26 +20,23 @@ LABEL = "image/class/label"
 TEXT = "image/class/text"
 
 
-def _bytes(values):
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
-
-
-def _ints(values):
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
-
-
 def make_example(encoded, image_format, height, width, filename, label_ids, label_names):
     """Returns the serialized tf.train.Example of one image."""
-    feature = {
-        ENCODED: _bytes([encoded]),
-        FORMAT: _bytes([image_format.encode("ascii")]),
-        HEIGHT: _ints([int(height)]),
-        WIDTH: _ints([int(width)]),
-        FILENAME: _bytes([filename.encode("utf-8")]),
-        LABEL: _ints([int(i) for i in label_ids]),
-        TEXT: _bytes([name.encode("utf-8") for name in label_names]),
-    }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # Filling the message in place is several times faster than building Feature objects and copying
+    # them into the map, and gives the same message.
+    example = tf.train.Example()
+    feature = example.features.feature
+    feature[ENCODED].bytes_list.value.append(encoded)
+    feature[FORMAT].bytes_list.value.append(image_format.encode("ascii"))
+    feature[HEIGHT].int64_list.value.append(int(height))
+    feature[WIDTH].int64_list.value.append(int(width))
+    feature[FILENAME].bytes_list.value.append(filename.encode("utf-8"))
+    labels, texts = feature[LABEL].int64_list, feature[TEXT].bytes_list
+    labels.SetInParent()  # present even when empty, as a Feature(int64_list=...) would be
+    texts.SetInParent()
+    labels.value.extend([int(i) for i in label_ids])
+    texts.value.extend([name.encode("utf-8") for name in label_names])
+    return example.SerializeToString()
 
 
 FEATURE_SPEC = {
