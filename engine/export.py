@@ -1,0 +1,245 @@
+"""The inference graph: a float32 `input` placeholder, one network in inference mode, one output node.
+
+`build_inference_graph` returns a GraphDef that TensorFlow's own freeze_graph tool accepts:
+- its variables are reference variables (VariableV2): freeze_graph's Saver fails on resource
+  variables (IndexError in saveable_object_util, tensorflow#24591);
+- the output node is the network's `ModelSpec.output_node` in both label modes: for multi-label
+  models the softmax output is dropped and the sigmoid of the logits takes its name;
+- what label_image needs to use the graph right (input and output names, image size, the evaluation
+  preprocessing, class names, label mode) is a JSON string Const, `METADATA_NODE`, made a control
+  input ('^export_metadata') of the output node, so freeze_graph (which keeps only the ancestors of
+  the output nodes) keeps it too. `read_metadata` gets it back from a GraphDef.
+
+`freeze` does what freeze_graph does, restoring the variables from a checkpoint and turning them into
+constants. Files are written under a temporary name and renamed, so an interrupted export leaves
+nothing under the final name.
+"""
+import dataclasses
+import json
+import os
+import warnings
+
+from engine.compat import tf
+from engine.errors import UserError
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+
+INPUT_NODE = "input"
+METADATA_NODE = "export_metadata"
+METADATA_FORMAT = 1
+LABEL_MODES = ("single", "multi")
+_SIGMOID_NODE = "multi_label_sigmoid"
+
+
+@dataclasses.dataclass
+class ExportSpec:
+    """What to export: a network, its input size and batch, its classes and label mode."""
+    model_name: str
+    image_size: int
+    classes: list  # output i is classes[labels_offset + i]
+    label_mode: str = "single"
+    labels_offset: int = 0
+    batch_size: int = None  # None: any batch
+    preprocessing_name: str = None  # None: the network's
+    use_grayscale: bool = False
+    is_training: bool = False
+
+    @property
+    def num_classes(self):
+        return len(self.classes) - self.labels_offset
+
+    @property
+    def output_node(self):
+        return nets_factory.get_spec(self.model_name).output_node
+
+
+def metadata(spec):
+    """The JSON-ready description of an exported graph that label_image reads."""
+    preprocessing_name = spec.preprocessing_name or nets_factory.get_spec(spec.model_name).preprocessing_name
+    return {
+        "format": METADATA_FORMAT,
+        "input_node": INPUT_NODE,
+        "output_node": spec.output_node,
+        "model_name": spec.model_name,
+        "image_size": spec.image_size,
+        "batch_size": spec.batch_size,
+        "preprocessing_name": preprocessing_name,
+        "preprocessing": preprocessing_factory.get_eval_description(preprocessing_name),
+        "use_grayscale": bool(spec.use_grayscale),
+        "label_mode": spec.label_mode,
+        "labels_offset": spec.labels_offset,
+        "classes": list(spec.classes[spec.labels_offset:]),
+        "is_training": bool(spec.is_training),
+    }
+
+
+def _check(spec):
+    model = nets_factory.get_spec(spec.model_name)
+    if spec.label_mode not in LABEL_MODES:
+        raise UserError("--label_mode %r is not valid; use single (softmax) or multi (sigmoid per class)"
+                        % spec.label_mode)
+    if spec.image_size < model.min_image_size:
+        raise UserError("image size %d is too small for %s, which needs at least %d pixels; pass "
+                        "--image_size %d (its default) or another size from %d"
+                        % (spec.image_size, spec.model_name, model.min_image_size,
+                           model.default_image_size, model.min_image_size))
+    if spec.batch_size is not None and spec.batch_size < 1:
+        raise UserError("--batch_size %d must be at least 1 (or left unset for any batch size)"
+                        % spec.batch_size)
+    if not 0 <= spec.labels_offset < len(spec.classes):
+        raise UserError("--labels_offset %d must be between 0 and the number of classes minus one (%d)"
+                        % (spec.labels_offset, len(spec.classes) - 1))
+
+
+def _build(spec):
+    """The graph in the current default graph; returns (logits, softmax output tensor)."""
+    images = tf.placeholder(tf.float32, [spec.batch_size, spec.image_size, spec.image_size, 3],
+                            name=INPUT_NODE)
+    network_fn = nets_factory.get_network_fn(spec.model_name, spec.num_classes,
+                                             is_training=spec.is_training)
+    # Reference variables, whatever TF 2's default: freeze_graph cannot restore resource variables.
+    with tf.variable_scope(tf.get_variable_scope(), use_resource=False), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed.*")
+        try:
+            logits, end_points = network_fn(images)
+        except ValueError as error:
+            raise UserError("%s cannot be built for %dx%d images (%s); try its default size, %d"
+                            % (spec.model_name, spec.image_size, spec.image_size,
+                               str(error).splitlines()[0][:200],
+                               nets_factory.get_spec(spec.model_name).default_image_size))
+    predictions = nets_factory.predictions_end_point(end_points)
+    if predictions.op.name != spec.output_node:
+        raise ValueError("%s: the softmax output is %r but its ModelSpec says output_node=%r"
+                         % (spec.model_name, predictions.op.name, spec.output_node))
+    return logits, predictions
+
+
+def _drop_softmax(nodes, output_node):
+    """Removes `output_node` and the nodes of its scope left without consumers."""
+    scope = output_node.rsplit("/", 1)[0] + "/" if "/" in output_node else output_node
+    nodes = [node for node in nodes if node.name != output_node]
+    while True:
+        consumed = {name.lstrip("^").split(":")[0] for node in nodes for name in node.input}
+        kept = [node for node in nodes if not node.name.startswith(scope) or node.name in consumed]
+        if len(kept) == len(nodes):
+            return nodes
+        nodes = kept
+
+
+def build_inference_graph(spec):
+    """The GraphDef of `spec`'s network in inference mode, with the metadata Const (see module doc)."""
+    _check(spec)
+    graph = tf.Graph()
+    with graph.as_default():
+        logits, _ = _build(spec)
+        if spec.label_mode == "multi":
+            tf.sigmoid(logits, name=_SIGMOID_NODE)
+        tf.constant(json.dumps(metadata(spec), sort_keys=True), dtype=tf.string, name=METADATA_NODE)
+    graph_def = graph.as_graph_def()
+    nodes = list(graph_def.node)
+    if spec.label_mode == "multi":
+        nodes = _drop_softmax(nodes, spec.output_node)
+        for node in nodes:
+            if node.name == _SIGMOID_NODE:
+                node.name = spec.output_node
+    for node in nodes:
+        if node.name == spec.output_node:
+            node.input.append("^" + METADATA_NODE)
+    del graph_def.node[:]
+    graph_def.node.extend(nodes)
+    return graph_def
+
+
+def read_metadata(graph_def):
+    """The metadata dict an export recorded in `graph_def`, or None for a graph exported otherwise."""
+    for node in graph_def.node:
+        if node.name == METADATA_NODE and node.op == "Const":
+            try:
+                value = json.loads(node.attr["value"].tensor.string_val[0].decode("utf-8"))
+            except (IndexError, ValueError, UnicodeDecodeError):
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def _checkpoint_problems(checkpoint, variables):
+    try:
+        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as error:
+        raise UserError("cannot read checkpoint %r: %s" % (checkpoint, str(error).splitlines()[0]))
+    missing = [v.op.name for v in variables if v.op.name not in shapes]
+    wrong = ["%s (graph %s, checkpoint %s)" % (v.op.name, v.shape.as_list(), shapes[v.op.name])
+             for v in variables if v.op.name in shapes and v.shape.as_list() != list(shapes[v.op.name])]
+    return missing, wrong
+
+
+def freeze(graph_def, checkpoint, output_nodes):
+    """`graph_def` with its variables restored from `checkpoint` as constants, pruned to the ancestors
+    of `output_nodes` (TensorFlow's freeze_graph, done in-process)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.import_graph_def(graph_def, name="")
+        variables = graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+        if not variables:
+            variables = [graph.get_tensor_by_name(node.name + ":0") for node in graph_def.node
+                         if node.op in ("VariableV2", "Variable")]
+        by_name = {v.op.name: v for v in variables}
+        missing, wrong = _checkpoint_problems(checkpoint, list(by_name.values()))
+        if missing or wrong:
+            details = []
+            if missing:
+                details.append("%d variable(s) missing, e.g. %s" % (len(missing), ", ".join(missing[:3])))
+            if wrong:
+                details.append("%d with another shape, e.g. %s" % (len(wrong), "; ".join(wrong[:2])))
+            raise UserError("checkpoint %r does not fit this graph: %s. Export with the --model_name, "
+                            "--classes_file and --labels_offset the checkpoint was trained with (or "
+                            "give its training directory so they come from train_config.json)"
+                            % (checkpoint, "; ".join(details)))
+        saver = tf.train.Saver(by_name)
+        with tf.Session(graph=graph) as session:
+            saver.restore(session, checkpoint)
+            frozen = tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))
+    return frozen
+
+
+def write_graph(graph_def, path):
+    """Writes a binary GraphDef atomically (temporary name, then rename)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise UserError("cannot create the folder of %r (%s); choose another output path" % (path, error))
+    temporary = "%s.tmp-%d" % (path, os.getpid())
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(graph_def.SerializeToString(deterministic=True))
+        os.replace(temporary, path)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise UserError("cannot write %r (%s); choose another output path" % (path, error))
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
+def metadata_path(graph_path):
+    """The JSON file written beside an exported graph: `x.pb` -> `x.json`."""
+    return os.path.splitext(graph_path)[0] + ".json"
+
+
+def write_metadata(meta, graph_path):
+    path = metadata_path(graph_path)
+    temporary = "%s.tmp-%d" % (path, os.getpid())
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(meta, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(temporary, path)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise UserError("cannot write %r (%s)" % (path, error))
+    return path

@@ -1,0 +1,123 @@
+"""Exports a network's inference graph as a binary GraphDef, ready for TensorFlow's freeze_graph.
+
+    python export_inference_graph.py --model_name inception_v3 --output_file inception_v3_inf_graph.pb \
+        --batch_size 8 --classes_file labels/liste_labels.txt
+
+The graph takes a float32 placeholder `input` [batch, size, size, 3] and ends at the network's output
+node (printed, e.g. InceptionV3/Predictions/Reshape_1): softmax probabilities for single-label models,
+per-class sigmoid probabilities under the same name for multi-label ones. Freeze it with
+
+    python -m tensorflow.python.tools.freeze_graph --input_graph=inception_v3_inf_graph.pb \
+        --input_binary=true --input_checkpoint=output/model.ckpt-1000 \
+        --output_graph=inception_v3_frozen_graph.pb --output_node_names=InceptionV3/Predictions/Reshape_1
+
+or in one step: `--checkpoint_path output/ --frozen_graph inception_v3_frozen_graph.pb` (model, image
+size, classes and label mode then default to the training run's train_config.json). The number of
+classes comes from the classes file alone; --csv_file and --record_file are accepted for the original
+README's command and not read.
+"""
+import argparse
+import sys
+
+from engine import export, run_config
+from engine.cli import add_bool_flag, run_main
+from engine.errors import UserError
+from engine.flags import dataset_parser
+from engine.settings import resolve
+from engine.training import resolve_checkpoint
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Export a network's inference graph (and optionally freeze it with a checkpoint).",
+        parents=[dataset_parser(split_default="all")])
+    output = parser.add_argument_group("output")
+    output.add_argument("--output_file", default=None,
+                        help="binary GraphDef to write, with variables (freeze it with TensorFlow's "
+                        "freeze_graph), e.g. inception_v3_inf_graph.pb")
+    output.add_argument("--frozen_graph", default=None,
+                        help="frozen GraphDef to write, with the weights of --checkpoint_path as constants "
+                        "(what label_image.py reads)")
+    output.add_argument("--checkpoint_path", default=None,
+                        help="checkpoint file (model.ckpt-1000) or training directory (its latest "
+                        "checkpoint) for --frozen_graph; the model, image size, classes and label mode "
+                        "then default to its train_config.json")
+    add_bool_flag(output, "metadata_json", True,
+                  "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
+                  "label mode) as a JSON file beside each graph (x.pb -> x.json)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model_name", default=None,
+                       help="network of nets/nets_factory.py (default: the training run's, else inception_v3)")
+    model.add_argument("--image_size", "--eval_image_size", "--train_image_size", dest="image_size",
+                       type=int, default=None,
+                       help="input height and width (default: the training run's, else the network's)")
+    model.add_argument("--batch_size", type=int, default=None,
+                       help="fixed batch size of the input placeholder (default: any batch size)")
+    model.add_argument("--preprocessing_name", default=None,
+                       help="preprocessing recorded for label_image (default: the training run's, else the "
+                       "network's)")
+    add_bool_flag(model, "use_grayscale", None, "record that images are made gray (3 equal channels)")
+    add_bool_flag(model, "is_training", False,
+                  "build the network in training mode (dropout, batch statistics); inference needs false")
+    return parser
+
+
+def _label_mode(requested, config):
+    if requested in export.LABEL_MODES:
+        return requested
+    if config.get("label_mode") in export.LABEL_MODES:
+        return config["label_mode"]
+    return "single"
+
+
+def _freeze_hint(args, spec, checkpoint):
+    return ("freeze it with: python -m tensorflow.python.tools.freeze_graph --input_graph=%s "
+            "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
+            % (args.output_file, checkpoint or "<train_dir>/model.ckpt-N",
+               args.frozen_graph or "<frozen_graph.pb>", spec.output_node))
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if not args.output_file and not args.frozen_graph:
+        raise UserError("nothing to write: pass --output_file inception_v3_inf_graph.pb (the graph to freeze "
+                        "with TensorFlow's freeze_graph), or --checkpoint_path <train_dir> --frozen_graph "
+                        "frozen.pb to freeze it in one step")
+    config, checkpoint = {}, None
+    if args.checkpoint_path:
+        checkpoint = resolve_checkpoint(args.checkpoint_path)
+        config = run_config.read_config(args.checkpoint_path)
+    elif args.frozen_graph:
+        raise UserError("--frozen_graph needs the weights: pass --checkpoint_path with a checkpoint file "
+                        "(output/model.ckpt-1000) or a training directory (its latest checkpoint)")
+    settings = resolve(args, config)
+    spec = export.ExportSpec(
+        model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
+        label_mode=_label_mode(args.label_mode, config), labels_offset=settings.labels_offset,
+        batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
+        use_grayscale=settings.use_grayscale, is_training=args.is_training)
+    graph_def = export.build_inference_graph(spec)
+    meta = export.metadata(spec)
+    shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]
+    kind = "softmax" if spec.label_mode == "single" else "sigmoid (multi-label)"
+    print("%s: input %r %s, %s over %d classes" % (spec.model_name, export.INPUT_NODE, shape, kind,
+                                                     spec.num_classes))
+    print("output node: %s" % spec.output_node)
+    if args.output_file:
+        export.write_graph(graph_def, args.output_file)
+        if args.metadata_json:
+            export.write_metadata(meta, args.output_file)
+        print("wrote inference graph %s" % args.output_file)
+        if not args.frozen_graph:
+            print(_freeze_hint(args, spec, checkpoint))
+    if args.frozen_graph:
+        frozen = export.freeze(graph_def, checkpoint, [spec.output_node])
+        export.write_graph(frozen, args.frozen_graph)
+        if args.metadata_json:
+            export.write_metadata(meta, args.frozen_graph)
+        print("wrote frozen graph %s (weights of %s)" % (args.frozen_graph, checkpoint))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
