@@ -65,9 +65,14 @@ def _hair_colour(rng, age):
     return (white, white, white)
 
 
-def draw_face(rng, size):
-    """Draws one face with random attributes; returns (RGB PIL image, [label names, one per attribute])."""
-    labels = [group[rng.integers(len(group))] for group in ATTRIBUTES]
+def draw_face(rng, size, labels=None):
+    """Draws one face with random attributes; returns (RGB PIL image, [label names, one per attribute]).
+
+    `labels` (one name per attribute) forces the attributes; the random draws are the same either way, so
+    a face differs from its forced twin only where the changed attributes are drawn.
+    """
+    drawn = [group[rng.integers(len(group))] for group in ATTRIBUTES]
+    labels = list(labels) if labels is not None else drawn
     gender, eyes, nose, face, age = labels
     s = float(size)
     background = tuple(int(v) for v in rng.integers(40, 230, size=3))
@@ -123,30 +128,29 @@ def draw_face(rng, size):
 
     # Eyes: round (large circles) or almond (wide, thin, pointed lens).
     ey = cy - fh * 0.12
-    r = fw * 0.2
+    r = fw * 0.25
     for side in (-1, 1):
         ex = cx + side * fw * 0.45
         if eyes == "yeux_ronds":
             draw.ellipse((ex - r, ey - r, ex + r, ey + r), fill=(250, 250, 250), outline=(20, 20, 20))
             draw.ellipse((ex - r * 0.5, ey - r * 0.5, ex + r * 0.5, ey + r * 0.5), fill=(20, 20, 20))
         else:
-            w, h = r * 1.45, r * 0.45
+            w, h = r * 1.5, r * 0.42
             points = [(ex - w, ey), (ex - w * 0.5, ey - h), (ex, ey - h * 1.15), (ex + w * 0.5, ey - h),
                       (ex + w, ey), (ex + w * 0.5, ey + h), (ex, ey + h * 1.15), (ex - w * 0.5, ey + h)]
             draw.polygon(points, fill=(250, 250, 250), outline=(20, 20, 20))
             draw.ellipse((ex - h, ey - h, ex + h, ey + h), fill=(20, 20, 20))
 
-    # Nose: a round blob or a long pointed triangle, darker than the skin.
-    nose_colour = _scaled(skin, 0.62)
-    ny = cy + fh * 0.12
+    # Nose: a round blob or a long pointed triangle, in the contrasting colour of the outline.
+    ny = cy + fh * 0.15
     if nose == "nez_rond":
-        nr = fw * 0.17
-        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=nose_colour)
+        nr = fw * 0.27
+        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=outline)
     else:
-        draw.polygon([(cx, ny - fh * 0.3), (cx - fw * 0.15, ny + fh * 0.15), (cx + fw * 0.15, ny + fh * 0.15)],
-                     fill=nose_colour)
+        draw.polygon([(cx, ny - fh * 0.42), (cx - fw * 0.13, ny + fh * 0.2), (cx + fw * 0.13, ny + fh * 0.2)],
+                     fill=outline)
 
-    my = cy + fh * 0.5
+    my = cy + fh * 0.55
     draw.line((cx - fw * 0.3, my, cx + fw * 0.3, my), fill=(170, 40, 50), width=stroke * 2)
 
     pixels = np.asarray(image, dtype=np.int16)
