@@ -3,20 +3,35 @@
 Each entry (a `ModelSpec`) holds everything the suite needs to know about a network: its function,
 its own arg scope, default image size, preprocessing name, the scopes of its classification layers
 (what `--checkpoint_exclude_scopes` names when fine-tuning) and the node to freeze. Network modules
-register themselves with `register_model`; `nets/__init__.py`-level imports in `_load_all` bring them in.
+register themselves with `register_model`; `_load_all` imports the modules of `_NETWORK_MODULES`.
+
+Every network function returns `(logits, end_points)` with 2-D logits [batch, num_classes] and its
+softmax under end_points['Predictions'] (research/slim's ResNets, VGG, AlexNet and OverFeat:
+'predictions'; `predictions_end_point` finds either); auxiliary logits, where a network has them,
+are end_points['AuxLogits'].
 """
 import dataclasses
 import functools
 import importlib
+import inspect
 from typing import Callable, Tuple
 
-from engine.compat import slim
+from engine.compat import slim, tf
 from engine.errors import UserError
+from preprocessing import preprocessing_factory
 
 _REGISTRY = {}
 
 # Modules whose import registers networks. Each adds its entries with `register_model`.
-_NETWORK_MODULES = ("nets.slim_builtin",)
+_NETWORK_MODULES = (
+    "nets.slim_builtin",
+    "nets.cifarnet",
+    "nets.lenet",
+    "nets.mobilenet_v1",
+    "nets.mobilenet_v2",
+    "nets.inception_v4",
+    "nets.inception_resnet_v2",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +49,10 @@ class ModelSpec:
 def register_model(spec):
     if spec.name in _REGISTRY:
         raise ValueError("model %r registered twice" % spec.name)
+    expected = preprocessing_factory.preprocessing_name_for(spec.name)
+    if spec.preprocessing_name != expected:
+        raise ValueError("model %r registered with preprocessing %r but preprocessing_factory maps it "
+                         "to %r" % (spec.name, spec.preprocessing_name, expected))
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -43,6 +62,14 @@ def _load_all():
     for module in _NETWORK_MODULES:
         importlib.import_module(module)
     return True
+
+
+def predictions_end_point(end_points):
+    """The softmax output among a network's end points ('Predictions' or 'predictions')."""
+    for key in ("Predictions", "predictions"):
+        if key in end_points:
+            return end_points[key]
+    raise KeyError("no 'Predictions' or 'predictions' among end points %s" % sorted(end_points))
 
 
 def list_models():
@@ -57,17 +84,33 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
-def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
-    """Returns `network_fn(images, **kwargs) -> (logits, end_points)` with `default_image_size`.
+def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch_norm_decay=None):
+    """Returns `network_fn(images, reuse=None, **kwargs) -> (logits, end_points)`.
 
-    The network is built inside its own arg scope, with `weight_decay` on its weights.
+    The network is built inside its own arg scope, with `weight_decay` on its weights. With
+    `reuse=True` it shares the variables of an earlier build (a second clone); the name scope is
+    left as the caller set it. `network_fn.default_image_size` is the model's default size.
     """
     spec = get_spec(name)
 
+    scope_kwargs = {"weight_decay": weight_decay}
+    if batch_norm_decay is not None:
+        # Short runs evaluate better with a faster-moving batch norm average than research/slim's 0.9997.
+        if "batch_norm_decay" not in inspect.signature(spec.arg_scope_fn).parameters:
+            raise UserError("%s has no batch normalization: drop --batch_norm_decay" % name)
+        scope_kwargs["batch_norm_decay"] = batch_norm_decay
+
     @functools.wraps(spec.network_fn)
-    def network_fn(images, **kwargs):
-        with slim.arg_scope(spec.arg_scope_fn(weight_decay=weight_decay)):
-            return spec.network_fn(images, num_classes=num_classes, is_training=is_training, **kwargs)
+    def network_fn(images, reuse=None, **kwargs):
+        with tf.variable_scope(tf.get_variable_scope(), reuse=reuse or None, auxiliary_name_scope=False):
+            with slim.arg_scope(spec.arg_scope_fn(**scope_kwargs)):
+                logits, end_points = spec.network_fn(images, num_classes=num_classes,
+                                                     is_training=is_training, **kwargs)
+        if num_classes and logits.get_shape().ndims != 2:
+            raise ValueError("%s returned logits of shape %s, expected [batch, %d]"
+                             % (name, logits.get_shape(), num_classes))
+        return logits, end_points
 
     network_fn.default_image_size = spec.default_image_size
+    network_fn.model_name = name
     return network_fn

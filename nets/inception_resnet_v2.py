@@ -1,0 +1,188 @@
+"""Inception-ResNet v2 (Szegedy et al., 2016) with research/slim's scope names.
+
+Stem 'Conv2d_1a_3x3' ... 'MaxPool_5a_3x3', 'Mixed_5b', 10 residual blocks 'Repeat/block35_<i>'
+(scale 0.17), reduction 'Mixed_6a', 20 blocks 'Repeat_1/block17_<i>' (scale 0.10), reduction
+'Mixed_7a', 9 blocks 'Repeat_2/block8_<i>' (scale 0.20), a last 'Block8' without activation and
+'Conv2d_7b_1x1'. Heads: 'AuxLogits' on the 17x17 map and 'Logits' (average pool, dropout, fully
+connected 'Logits/Logits'); the softmax output is 'InceptionResnetV2/Logits/Predictions'.
+"""
+from engine.compat import slim, tf
+from nets.inception_utils import avg_pool, branches, conv, max_pool
+from nets.nets_factory import ModelSpec, register_model
+
+
+def _residual(net, mixed, scale, activation_fn):
+    """Adds `scale` times a linear 1x1 projection of `mixed` back to `net`."""
+    up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None, activation_fn=None,
+                     scope="Conv2d_1x1")
+    net += scale * up
+    return activation_fn(net) if activation_fn else net
+
+
+# The block functions' names give slim.repeat its scope names ('block35_1', ...).
+def block35(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
+    """The 35x35 residual block."""
+    with tf.variable_scope(scope, "Block35", [net], reuse=reuse):
+        mixed = branches(
+            net,
+            [conv(32, 1, "Conv2d_1x1")],
+            [conv(32, 1, "Conv2d_0a_1x1"), conv(32, 3, "Conv2d_0b_3x3")],
+            [conv(32, 1, "Conv2d_0a_1x1"), conv(48, 3, "Conv2d_0b_3x3"), conv(64, 3, "Conv2d_0c_3x3")])
+        return _residual(net, mixed, scale, activation_fn)
+
+
+def block17(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
+    """The 17x17 residual block."""
+    with tf.variable_scope(scope, "Block17", [net], reuse=reuse):
+        mixed = branches(
+            net,
+            [conv(192, 1, "Conv2d_1x1")],
+            [conv(128, 1, "Conv2d_0a_1x1"), conv(160, [1, 7], "Conv2d_0b_1x7"),
+             conv(192, [7, 1], "Conv2d_0c_7x1")])
+        return _residual(net, mixed, scale, activation_fn)
+
+
+def block8(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
+    """The 8x8 residual block."""
+    with tf.variable_scope(scope, "Block8", [net], reuse=reuse):
+        mixed = branches(
+            net,
+            [conv(192, 1, "Conv2d_1x1")],
+            [conv(192, 1, "Conv2d_0a_1x1"), conv(224, [1, 3], "Conv2d_0b_1x3"),
+             conv(256, [3, 1], "Conv2d_0c_3x1")])
+        return _residual(net, mixed, scale, activation_fn)
+
+
+def inception_resnet_v2_base(inputs, final_endpoint="Conv2d_7b_1x1", align_feature_maps=False,
+                             scope=None, activation_fn=tf.nn.relu):
+    """The network up to `final_endpoint` (output stride 16 at 'PreAuxLogits', 32 at the end)."""
+    padding = "SAME" if align_feature_maps else "VALID"
+    reduce = {"stride": 2, "padding": padding}
+    end_points = {}
+
+    def done(name, net):
+        end_points[name] = net
+        return name == final_endpoint
+
+    with tf.variable_scope(scope, "InceptionResnetV2", [inputs]):
+        with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d], stride=1, padding="SAME"):
+            net = slim.conv2d(inputs, 32, 3, scope="Conv2d_1a_3x3", **reduce)
+            if done("Conv2d_1a_3x3", net):
+                return net, end_points
+            net = slim.conv2d(net, 32, 3, padding=padding, scope="Conv2d_2a_3x3")
+            if done("Conv2d_2a_3x3", net):
+                return net, end_points
+            net = slim.conv2d(net, 64, 3, scope="Conv2d_2b_3x3")
+            if done("Conv2d_2b_3x3", net):
+                return net, end_points
+            net = slim.max_pool2d(net, 3, scope="MaxPool_3a_3x3", **reduce)
+            if done("MaxPool_3a_3x3", net):
+                return net, end_points
+            net = slim.conv2d(net, 80, 1, padding=padding, scope="Conv2d_3b_1x1")
+            if done("Conv2d_3b_1x1", net):
+                return net, end_points
+            net = slim.conv2d(net, 192, 3, padding=padding, scope="Conv2d_4a_3x3")
+            if done("Conv2d_4a_3x3", net):
+                return net, end_points
+            net = slim.max_pool2d(net, 3, scope="MaxPool_5a_3x3", **reduce)
+            if done("MaxPool_5a_3x3", net):
+                return net, end_points
+            with tf.variable_scope("Mixed_5b"):
+                net = branches(
+                    net,
+                    [conv(96, 1, "Conv2d_1x1")],
+                    [conv(48, 1, "Conv2d_0a_1x1"), conv(64, 5, "Conv2d_0b_5x5")],
+                    [conv(64, 1, "Conv2d_0a_1x1"), conv(96, 3, "Conv2d_0b_3x3"),
+                     conv(96, 3, "Conv2d_0c_3x3")],
+                    [avg_pool(3, "AvgPool_0a_3x3", stride=1, padding="SAME"),
+                     conv(64, 1, "Conv2d_0b_1x1")])
+            if done("Mixed_5b", net):
+                return net, end_points
+            net = slim.repeat(net, 10, block35, scale=0.17, activation_fn=activation_fn)
+            with tf.variable_scope("Mixed_6a"):
+                net = branches(
+                    net,
+                    [conv(384, 3, "Conv2d_1a_3x3", **reduce)],
+                    [conv(256, 1, "Conv2d_0a_1x1"), conv(256, 3, "Conv2d_0b_3x3"),
+                     conv(384, 3, "Conv2d_1a_3x3", **reduce)],
+                    [max_pool(3, "MaxPool_1a_3x3", **reduce)])
+            if done("Mixed_6a", net):
+                return net, end_points
+            net = slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
+            if done("PreAuxLogits", net):
+                return net, end_points
+            with tf.variable_scope("Mixed_7a"):
+                net = branches(
+                    net,
+                    [conv(256, 1, "Conv2d_0a_1x1"), conv(384, 3, "Conv2d_1a_3x3", **reduce)],
+                    [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_1a_3x3", **reduce)],
+                    [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_0b_3x3"),
+                     conv(320, 3, "Conv2d_1a_3x3", **reduce)],
+                    [max_pool(3, "MaxPool_1a_3x3", **reduce)])
+            if done("Mixed_7a", net):
+                return net, end_points
+            net = slim.repeat(net, 9, block8, scale=0.20, activation_fn=activation_fn)
+            net = block8(net, activation_fn=None)
+            net = slim.conv2d(net, 1536, 1, scope="Conv2d_7b_1x1")
+            if done("Conv2d_7b_1x1", net):
+                return net, end_points
+    raise ValueError("unknown final_endpoint %r" % final_endpoint)
+
+
+def inception_resnet_v2(inputs, num_classes=1001, is_training=True, dropout_keep_prob=0.8,
+                        reuse=None, scope="InceptionResnetV2", create_aux_logits=True,
+                        activation_fn=tf.nn.relu):
+    """Returns (logits [batch, num_classes], end_points); with no `num_classes`, the pooled features."""
+    with tf.variable_scope(scope, "InceptionResnetV2", [inputs], reuse=reuse) as net_scope:
+        with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
+            net, end_points = inception_resnet_v2_base(inputs, scope=net_scope,
+                                                       activation_fn=activation_fn)
+            if create_aux_logits and num_classes:
+                with tf.variable_scope("AuxLogits"):
+                    aux = slim.avg_pool2d(end_points["PreAuxLogits"], 5, stride=3, padding="VALID",
+                                          scope="Conv2d_1a_3x3")
+                    aux = slim.conv2d(aux, 128, 1, scope="Conv2d_1b_1x1")
+                    aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding="VALID",
+                                      scope="Conv2d_2a_5x5")
+                    aux = slim.flatten(aux)
+                    end_points["AuxLogits"] = slim.fully_connected(aux, num_classes, activation_fn=None,
+                                                                   scope="Logits")
+            with tf.variable_scope("Logits"):
+                kernel = net.get_shape()[1:3]
+                if kernel.is_fully_defined():
+                    net = slim.avg_pool2d(net, kernel, padding="VALID", scope="AvgPool_1a_8x8")
+                else:
+                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name="global_pool")
+                end_points["global_pool"] = net
+                if not num_classes:
+                    return net, end_points
+                net = slim.flatten(net)
+                net = slim.dropout(net, dropout_keep_prob, is_training=is_training, scope="Dropout")
+                end_points["PreLogitsFlatten"] = net
+                logits = end_points["Logits"] = slim.fully_connected(net, num_classes,
+                                                                     activation_fn=None, scope="Logits")
+                end_points["Predictions"] = tf.nn.softmax(logits, name="Predictions")
+    return logits, end_points
+
+
+inception_resnet_v2.default_image_size = 299
+
+
+def inception_resnet_v2_arg_scope(weight_decay=0.00004, batch_norm_decay=0.9997,
+                                  batch_norm_epsilon=0.001, activation_fn=tf.nn.relu):
+    """L2 on weights and biases; batch-normed convolutions with `activation_fn`."""
+    batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon, "fused": None}
+    with slim.arg_scope([slim.conv2d, slim.fully_connected],
+                        weights_regularizer=slim.l2_regularizer(weight_decay),
+                        biases_regularizer=slim.l2_regularizer(weight_decay)):
+        with slim.arg_scope([slim.conv2d], activation_fn=activation_fn, normalizer_fn=slim.batch_norm,
+                            normalizer_params=batch_norm_params) as scope:
+            return scope
+
+
+register_model(ModelSpec(
+    name="inception_resnet_v2", network_fn=inception_resnet_v2,
+    arg_scope_fn=inception_resnet_v2_arg_scope, default_image_size=299,
+    preprocessing_name="inception",
+    logits_scopes=("InceptionResnetV2/Logits", "InceptionResnetV2/AuxLogits"),
+    output_node="InceptionResnetV2/Logits/Predictions", min_image_size=107))
