@@ -55,6 +55,7 @@ class TrainOptions:
     batch_size: int = 32
     max_number_of_steps: int = None
     weight_decay: float = 0.00004
+    batch_norm_decay: float = None
     label_smoothing: float = 0.0
     moving_average_decay: float = None
     optimizer: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
@@ -305,7 +306,7 @@ class _StopRequest:
 
 def train(settings, options):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
-    checkpoint. Returns the final global step."""
+    checkpoint. Returns (final global step, name of the signal that stopped it early or None)."""
     spec = nets_factory.get_spec(settings.model_name)
     stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage)
     if stats["num_images"] == 0:
@@ -338,7 +339,8 @@ def train(settings, options):
                 skip_corrupt_records=options.skip_corrupt_records)
             batch = tf.data.make_one_shot_iterator(dataset).get_next()
         network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
-                                                 weight_decay=options.weight_decay, is_training=True)
+                                                 weight_decay=options.weight_decay, is_training=True,
+                                                 batch_norm_decay=options.batch_norm_decay)
         total_loss, (end_points, clone_scope, clone_images) = build_clones(
             network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
         learning_rate = configure_learning_rate(options.learning_rate, stats["num_images"],
@@ -385,10 +387,9 @@ def train(settings, options):
             say("fine-tuning from %s" % path)
         writer = tf.summary.FileWriter(options.train_dir, graph)
         try:
-            step = _run_steps(session, options, train_op, summary_op, global_step, saver, writer)
+            return _run_steps(session, options, train_op, summary_op, global_step, saver, writer)
         finally:
             writer.close()
-    return step
 
 
 def _save(session, saver, options, global_step):
@@ -404,7 +405,7 @@ def _run_steps(session, options, train_op, summary_op, global_step, saver, write
     target = options.max_number_of_steps
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
-        return step
+        return step, None
     with _StopRequest() as stop:
         while target is None or step < target:
             now = time.monotonic()
@@ -446,10 +447,10 @@ def _run_steps(session, options, train_op, summary_op, global_step, saver, write
                 path = _save(session, saver, options, global_step)
                 say("%s received: saved %s at step %d; run the same command again to resume"
                     % (stop.signal_name, os.path.basename(path), step))
-                return step
+                return step, stop.signal_name
         path = _save(session, saver, options, global_step)
     elapsed = time.monotonic() - start
     say("done: step %d, %s saved (%.1f images/s over %s)"
         % (step, os.path.basename(path), (step - start_step) * options.batch_size / max(elapsed, 1e-9),
            format_duration(elapsed)))
-    return step
+    return step, None

@@ -4,3 +4,50 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+import dataclasses
+
+import pytest
+
+CLASSES_FILE = os.path.join(ROOT, "labels", "liste_labels.txt")
+
+
+@dataclasses.dataclass
+class DemoData:
+    root: str
+    images: str
+    annotations: str
+    csv: str
+    tfrecord: str
+    classes: str
+
+
+def make_demo_data(root, count, size, seed=0, classes=CLASSES_FILE):
+    """Generated faces converted to CSV + TFRecord under `root`, through the real scripts."""
+    import download_and_convert_data
+    from datasets import demo_faces
+
+    root = str(root)
+    demo_faces.generate(root, count, size=size, seed=seed, log=lambda *_: None)
+    data = DemoData(root, os.path.join(root, "images"), os.path.join(root, "annotations"),
+                    os.path.join(root, "labels.csv"), os.path.join(root, "faces.tfrecord"), classes)
+    assert download_and_convert_data.main([
+        "--image_dir", data.images, "--labels_dir", data.annotations, "--chemin_csv", data.csv,
+        "--chemin_tfrecords", data.tfrecord, "--classes", classes]) == 0
+    return data
+
+
+@pytest.fixture(scope="session")
+def faces(tmp_path_factory):
+    """120 multi-label demo faces at 64 pixels (5 labels each)."""
+    return make_demo_data(tmp_path_factory.mktemp("faces"), 120, 64)
+
+
+@pytest.fixture(scope="session")
+def gender_faces(tmp_path_factory):
+    """The same kind of faces converted with a classes file of homme and femme only: single-label."""
+    root = tmp_path_factory.mktemp("gender")
+    classes = os.path.join(str(root), "gender.txt")
+    with open(classes, "w", encoding="utf-8") as handle:
+        handle.write("1:homme\n2:femme\n")
+    return make_demo_data(root, 160, 64, seed=1, classes=classes)

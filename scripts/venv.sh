@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned requirements (once; again when a requirements file changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+stamp=.venv/.requirements
+wanted=$(cat requirements.txt requirements-nodeps.txt requirements-dev.txt | sha1sum | cut -d' ' -f1)
+if [[ -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
+  exit 0
+fi
+echo "== installing the requirements into .venv"
+"$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+# tf-keras's metadata asks for the full `tensorflow` wheel; tensorflow-cpu provides the same modules.
+.venv/bin/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+echo "$wanted" > "$stamp"
