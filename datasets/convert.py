@@ -293,8 +293,12 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
             handle = stack.enter_context(open(csv_file.temporary, "w", encoding="utf-8", newline=""))
             csv_writer = CsvWriter(handle, classes)
         progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
-        results = _write_records([task for _key, task in tasks], classes, num_workers, record_file.temporary)
-        for ((stem, extension), task), result in zip(tasks, results):
+        # Driving the loop by the results runs the generator to its end, so the TFRecord (and the pool)
+        # is closed before the rename below; closing() also ends it when the loop is interrupted.
+        results = stack.enter_context(contextlib.closing(_write_records(
+            [task for _key, task in tasks], classes, num_workers, record_file.temporary)))
+        for index, result in enumerate(results):
+            (stem, extension), task = tasks[index]
             for name in result[-1]:
                 summary.ignored_labels[name] += 1
             if result[0] == "skip":

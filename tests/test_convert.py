@@ -10,7 +10,6 @@ from PIL import Image
 
 import download_and_convert_data
 from datasets import convert_worker, demo_faces
-from datasets import tfrecord_format as fmt
 from engine.cli import run_main
 from engine.compat import tf
 
