@@ -19,7 +19,7 @@ README's command and not read.
 import argparse
 import sys
 
-from engine import export, run_config
+from engine import export, graph_metadata, run_config
 from engine.cli import add_bool_flag, run_main
 from engine.errors import UserError
 from engine.flags import dataset_parser
@@ -42,6 +42,9 @@ def build_parser():
                         help="checkpoint file (model.ckpt-1000) or training directory (its latest "
                         "checkpoint) for --frozen_graph; the model, image size, classes and label mode "
                         "then default to its train_config.json")
+    output.add_argument("--moving_average_decay", type=float, default=None,
+                        help="set when training used it: freeze the moving averages of the weights "
+                        "(with --frozen_graph)")
     add_bool_flag(output, "metadata_json", True,
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")
@@ -106,15 +109,16 @@ def main(argv=None):
     if args.output_file:
         export.write_graph(graph_def, args.output_file)
         if args.metadata_json:
-            export.write_metadata(meta, args.output_file)
+            graph_metadata.write_metadata_file(meta, args.output_file)
         print("wrote inference graph %s" % args.output_file)
         if not args.frozen_graph:
             print(_freeze_hint(args, spec, checkpoint))
     if args.frozen_graph:
-        frozen = export.freeze(graph_def, checkpoint, [spec.output_node])
+        frozen = export.freeze(graph_def, checkpoint, [spec.output_node],
+                               use_moving_averages=args.moving_average_decay is not None)
         export.write_graph(frozen, args.frozen_graph)
         if args.metadata_json:
-            export.write_metadata(meta, args.frozen_graph)
+            graph_metadata.write_metadata_file(meta, args.frozen_graph)
         print("wrote frozen graph %s (weights of %s)" % (args.frozen_graph, checkpoint))
     return 0
 

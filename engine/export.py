@@ -8,7 +8,7 @@
 - what label_image needs to use the graph right (input and output names, image size, the evaluation
   preprocessing, class names, label mode) is a JSON string Const, `METADATA_NODE`, made a control
   input ('^export_metadata') of the output node, so freeze_graph (which keeps only the ancestors of
-  the output nodes) keeps it too. `read_metadata` gets it back from a GraphDef.
+  the output nodes) keeps it too. engine.graph_metadata reads it back.
 
 `freeze` does what freeze_graph does, restoring the variables from a checkpoint and turning them into
 constants. Files are written under a temporary name and renamed, so an interrupted export leaves
@@ -21,14 +21,13 @@ import warnings
 
 from engine.compat import tf
 from engine.errors import UserError
+from engine.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
-INPUT_NODE = "input"
-METADATA_NODE = "export_metadata"
-METADATA_FORMAT = 1
 LABEL_MODES = ("single", "multi")
 _SIGMOID_NODE = "multi_label_sigmoid"
+AVERAGE_SUFFIX = "ExponentialMovingAverage"  # tf.train.ExponentialMovingAverage's shadow variable names
 
 
 @dataclasses.dataclass
@@ -150,96 +149,58 @@ def build_inference_graph(spec):
     return graph_def
 
 
-def read_metadata(graph_def):
-    """The metadata dict an export recorded in `graph_def`, or None for a graph exported otherwise."""
-    for node in graph_def.node:
-        if node.name == METADATA_NODE and node.op == "Const":
-            try:
-                value = json.loads(node.attr["value"].tensor.string_val[0].decode("utf-8"))
-            except (IndexError, ValueError, UnicodeDecodeError):
-                return None
-            return value if isinstance(value, dict) else None
-    return None
-
-
-def _checkpoint_problems(checkpoint, variables):
+def _restore_names(checkpoint, variables, use_moving_averages):
+    """{checkpoint name: variable}; with `use_moving_averages`, each variable's average where saved."""
     try:
         shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as error:
         raise UserError("cannot read checkpoint %r: %s" % (checkpoint, str(error).splitlines()[0]))
-    missing = [v.op.name for v in variables if v.op.name not in shapes]
-    wrong = ["%s (graph %s, checkpoint %s)" % (v.op.name, v.shape.as_list(), shapes[v.op.name])
-             for v in variables if v.op.name in shapes and v.shape.as_list() != list(shapes[v.op.name])]
-    return missing, wrong
+    names = {}
+    for variable in variables:
+        average = variable.op.name + "/" + AVERAGE_SUFFIX
+        names[average if use_moving_averages and average in shapes else variable.op.name] = variable
+    missing = [name for name in names if name not in shapes]
+    wrong = ["%s (graph %s, checkpoint %s)" % (name, v.shape.as_list(), shapes[name])
+             for name, v in names.items() if name in shapes and v.shape.as_list() != list(shapes[name])]
+    if missing or wrong:
+        details = []
+        if missing:
+            details.append("%d variable(s) missing, e.g. %s" % (len(missing), ", ".join(missing[:3])))
+        if wrong:
+            details.append("%d with another shape, e.g. %s" % (len(wrong), "; ".join(wrong[:2])))
+        raise UserError("checkpoint %r does not fit this graph: %s. Export with the --model_name, "
+                        "--classes_file and --labels_offset the checkpoint was trained with (or give its "
+                        "training directory so they come from train_config.json)"
+                        % (checkpoint, "; ".join(details)))
+    return names
 
 
-def freeze(graph_def, checkpoint, output_nodes):
+def freeze(graph_def, checkpoint, output_nodes, use_moving_averages=False):
     """`graph_def` with its variables restored from `checkpoint` as constants, pruned to the ancestors
-    of `output_nodes` (TensorFlow's freeze_graph, done in-process)."""
+    of `output_nodes`: TensorFlow's freeze_graph, done in-process (plus the moving averages option)."""
     graph = tf.Graph()
     with graph.as_default():
         tf.import_graph_def(graph_def, name="")
-        variables = graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
-        if not variables:
-            variables = [graph.get_tensor_by_name(node.name + ":0") for node in graph_def.node
-                         if node.op in ("VariableV2", "Variable")]
-        by_name = {v.op.name: v for v in variables}
-        missing, wrong = _checkpoint_problems(checkpoint, list(by_name.values()))
-        if missing or wrong:
-            details = []
-            if missing:
-                details.append("%d variable(s) missing, e.g. %s" % (len(missing), ", ".join(missing[:3])))
-            if wrong:
-                details.append("%d with another shape, e.g. %s" % (len(wrong), "; ".join(wrong[:2])))
-            raise UserError("checkpoint %r does not fit this graph: %s. Export with the --model_name, "
-                            "--classes_file and --labels_offset the checkpoint was trained with (or "
-                            "give its training directory so they come from train_config.json)"
-                            % (checkpoint, "; ".join(details)))
-        saver = tf.train.Saver(by_name)
+        variables = [graph.get_tensor_by_name(node.name + ":0") for node in graph_def.node
+                     if node.op in ("VariableV2", "Variable")]
+        saver = tf.train.Saver(_restore_names(checkpoint, variables, use_moving_averages))
         with tf.Session(graph=graph) as session:
             saver.restore(session, checkpoint)
-            frozen = tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))
-    return frozen
+            return tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))
 
 
 def write_graph(graph_def, path):
     """Writes a binary GraphDef atomically (temporary name, then rename)."""
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as error:
-        raise UserError("cannot create the folder of %r (%s); choose another output path" % (path, error))
     temporary = "%s.tmp-%d" % (path, os.getpid())
     try:
+        os.makedirs(directory, exist_ok=True)
         with open(temporary, "wb") as handle:
             handle.write(graph_def.SerializeToString(deterministic=True))
         os.replace(temporary, path)
     except OSError as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
         raise UserError("cannot write %r (%s); choose another output path" % (path, error))
-    except BaseException:
+    finally:
         if os.path.exists(temporary):
             os.remove(temporary)
-        raise
-    return path
-
-
-def metadata_path(graph_path):
-    """The JSON file written beside an exported graph: `x.pb` -> `x.json`."""
-    return os.path.splitext(graph_path)[0] + ".json"
-
-
-def write_metadata(meta, graph_path):
-    path = metadata_path(graph_path)
-    temporary = "%s.tmp-%d" % (path, os.getpid())
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle, indent=2, sort_keys=True, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(temporary, path)
-    except OSError as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise UserError("cannot write %r (%s)" % (path, error))
     return path

@@ -1,0 +1,64 @@
+"""What an exported graph records about itself, read without building any network.
+
+export_inference_graph.py stores a JSON object in a string Const node, `METADATA_NODE`, which the
+output node has as a control input so TensorFlow's freeze_graph keeps it; it also writes the same
+object beside the graph (`metadata_path`). Keys: format, input_node, output_node, model_name,
+image_size, batch_size, preprocessing_name, preprocessing (the evaluation preprocessing's
+description), use_grayscale, label_mode, labels_offset, classes (the name of each output, in order),
+is_training.
+"""
+import json
+import os
+
+from engine.errors import UserError
+
+INPUT_NODE = "input"
+METADATA_NODE = "export_metadata"
+METADATA_FORMAT = 1
+
+
+def read_metadata(graph_def):
+    """The metadata dict recorded in `graph_def`, or None for a graph exported otherwise."""
+    for node in graph_def.node:
+        if node.name == METADATA_NODE and node.op == "Const":
+            try:
+                value = json.loads(node.attr["value"].tensor.string_val[0].decode("utf-8"))
+            except (IndexError, ValueError, UnicodeDecodeError):
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def metadata_path(graph_path):
+    """The JSON file written beside an exported graph: `x.pb` -> `x.json`."""
+    return os.path.splitext(graph_path)[0] + ".json"
+
+
+def read_metadata_file(graph_path):
+    """The metadata JSON beside `graph_path`, or None when there is none."""
+    path = metadata_path(graph_path)
+    if not os.path.isfile(path) or os.path.abspath(path) == os.path.abspath(graph_path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) and value.get("format") == METADATA_FORMAT else None
+
+
+def write_metadata_file(meta, graph_path):
+    """Writes `meta` beside `graph_path` atomically (temporary name, then rename); returns its path."""
+    path = metadata_path(graph_path)
+    temporary = "%s.tmp-%d" % (path, os.getpid())
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(meta, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise UserError("cannot write %r (%s); choose another output path" % (path, error))
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path

@@ -1,0 +1,224 @@
+"""Labels images with a frozen graph: load the GraphDef, import it, preprocess each image, run.
+
+No network is built here (nets/ is not imported): the graph comes from a file. By default each image
+goes through what the evaluation pipeline does (datasets.input_pipeline.decode_image, then the
+evaluation function of the preprocessing the export recorded, at the recorded size), so the scores
+equal the evaluation's. With an explicit mean and standard deviation, images are resized to height x
+width (bilinear) and scaled as (x - mean) / std, as TensorFlow's label_image example does.
+"""
+import dataclasses
+import os
+
+import numpy as np
+
+from datasets.input_pipeline import decode_image
+from engine.compat import tf
+from engine.errors import UserError
+from engine.graph_metadata import INPUT_NODE, read_metadata, read_metadata_file
+from preprocessing import preprocessing_factory
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+DEFAULT_SIZE = 299  # TensorFlow's label_image example's, for graphs that record nothing
+DEFAULT_MEAN = 0.0
+DEFAULT_STD = 255.0
+_NOT_OUTPUTS = ("Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assign", "AssignVariableOp",
+                "VariableV2", "VarHandleOp", "SaveV2", "RestoreV2")
+_VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
+
+
+def load_graph_def(path):
+    """The GraphDef of a binary .pb file, or a UserError saying what is wrong with it."""
+    if not os.path.isfile(path):
+        raise UserError("graph %r does not exist; pass --graph with a frozen graph written by "
+                        "export_inference_graph.py --frozen_graph or TensorFlow's freeze_graph" % path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    graph_def = tf.GraphDef()
+    try:
+        graph_def.ParseFromString(data)
+    except Exception as error:  # google.protobuf.message.DecodeError, not importable via engine.compat
+        raise UserError("%r is not a binary GraphDef (%s); pass the frozen .pb file written by "
+                        "export_inference_graph.py or freeze_graph --input_binary=true" % (path, error))
+    if not graph_def.node:
+        raise UserError("%r holds no graph (empty or not a binary GraphDef); pass a frozen .pb file" % path)
+    variables = [node.name for node in graph_def.node if node.op in _VARIABLE_OPS]
+    if variables:
+        raise UserError("graph %r still has variables (e.g. %s): it is not frozen. Freeze it with "
+                        "python -m tensorflow.python.tools.freeze_graph --input_graph=%s --input_binary=true "
+                        "--input_checkpoint=<train_dir>/model.ckpt-N --output_graph=frozen.pb "
+                        "--output_node_names=<output node>, or export with --checkpoint_path <train_dir> "
+                        "--frozen_graph frozen.pb" % (path, variables[0], path))
+    return graph_def
+
+
+def graph_metadata(graph_def, graph_path):
+    """What the export recorded: inside the graph, else in the JSON beside it, else {}."""
+    return read_metadata(graph_def) or read_metadata_file(graph_path) or {}
+
+
+def likely_inputs_and_outputs(graph_def):
+    """(placeholder names, names of nodes nothing consumes): what --input_layer/--output_layer may be."""
+    consumed = {name.lstrip("^").split(":")[0] for node in graph_def.node for name in node.input}
+    inputs = [node.name for node in graph_def.node if node.op in ("Placeholder", "PlaceholderWithDefault")]
+    outputs = [node.name for node in graph_def.node
+               if node.name not in consumed and node.op not in _NOT_OUTPUTS]
+    return inputs, outputs
+
+
+def _node_name(name):
+    return name[:-2] if name.endswith(":0") else name
+
+
+def _unknown_layer(flag, name, graph_def, graph_path):
+    inputs, outputs = likely_inputs_and_outputs(graph_def)
+    return UserError("%s %r is not a node of %s. Likely inputs: %s; likely outputs: %s. Pass one of them "
+                     "(export_inference_graph.py prints the output node of each network)"
+                     % (flag, name, graph_path, ", ".join(inputs[:10]) or "none",
+                        ", ".join(outputs[:10]) or "none"))
+
+
+def _static_dims(shape):
+    return None if shape.dims is None else [dim if dim is None else int(dim) for dim in shape.as_list()]
+
+
+class Classifier:
+    """A frozen graph imported in its own tf.Graph and Session: `predict(images) -> scores`."""
+
+    def __init__(self, graph_def, input_layer, output_layer, graph_path="graph"):
+        names = {node.name for node in graph_def.node}
+        input_layer, output_layer = _node_name(input_layer), _node_name(output_layer)
+        if input_layer not in names:
+            raise _unknown_layer("--input_layer", input_layer, graph_def, graph_path)
+        if output_layer not in names:
+            raise _unknown_layer("--output_layer", output_layer, graph_def, graph_path)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            try:
+                tf.import_graph_def(graph_def, name="")
+            except (ValueError, tf.errors.OpError) as error:
+                raise UserError("cannot load graph %r: %s" % (graph_path, str(error).splitlines()[0]))
+        self.input = self.graph.get_tensor_by_name(input_layer + ":0")
+        self.output = self.graph.get_tensor_by_name(output_layer + ":0")
+        dims = _static_dims(self.input.shape)
+        if dims is not None and len(dims) != 4:
+            raise UserError("--input_layer %r has shape %s; it must take images [batch, height, width, 3]"
+                            % (input_layer, dims))
+        self.input_dims = dims or [None, None, None, 3]
+        self.batch_size = self.input_dims[0]  # None: any batch
+        out_dims = _static_dims(self.output.shape)
+        self.num_outputs = out_dims[-1] if out_dims else None
+        self.session = tf.Session(graph=self.graph)
+
+    def predict(self, images):
+        """Scores [n, num_outputs] for images [n, height, width, 3]; a fixed batch size is padded."""
+        images = np.asarray(images, dtype=np.float32)
+        if self.batch_size is None:
+            return self._run(images)
+        results = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start:start + self.batch_size]
+            padded = np.zeros([self.batch_size] + list(chunk.shape[1:]), np.float32)
+            padded[:len(chunk)] = chunk
+            results.append(self._run(padded)[:len(chunk)])
+        return np.concatenate(results, axis=0)
+
+    def _run(self, batch):
+        try:
+            scores = self.session.run(self.output, {self.input: batch})
+        except (ValueError, tf.errors.OpError) as error:
+            raise UserError("running the graph failed: %s; check --input_layer, --output_layer and "
+                            "--input_height/--input_width" % str(error).splitlines()[0][:300])
+        return scores.reshape(len(batch), -1)
+
+    def close(self):
+        self.session.close()
+
+
+@dataclasses.dataclass
+class InputOptions:
+    height: int
+    width: int
+    mean: float = None  # mean and std set: resize then (x - mean) / std; unset: the recorded preprocessing
+    std: float = None
+    preprocessing_name: str = None
+    use_grayscale: bool = False
+
+
+def input_options(meta, input_dims, height=None, width=None, mean=None, std=None):
+    """How to turn an image into the graph's input: explicit flags over what the export recorded."""
+    size = meta.get("image_size")
+    height = height or size or input_dims[1] or DEFAULT_SIZE
+    width = width or size or input_dims[2] or DEFAULT_SIZE
+    for flag, value, dim in (("--input_height", height, input_dims[1]), ("--input_width", width, input_dims[2])):
+        if dim is not None and value != dim:
+            raise UserError("%s %d does not fit the graph, whose input takes %s images; leave it unset or "
+                            "pass %d" % (flag, value, "x".join(str(d) for d in input_dims[1:3]), dim))
+    if mean is not None or std is not None or not meta.get("preprocessing_name"):
+        std = DEFAULT_STD if std is None else std
+        if std == 0:
+            raise UserError("--input_std must not be 0 (pixels are divided by it)")
+        return InputOptions(height, width, DEFAULT_MEAN if mean is None else mean, std)
+    return InputOptions(height, width, preprocessing_name=meta["preprocessing_name"],
+                        use_grayscale=bool(meta.get("use_grayscale")))
+
+
+class ImageReader:
+    """Decodes and preprocesses one image file at a time in a small graph of its own."""
+
+    def __init__(self, options):
+        self.options = options
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.encoded = tf.placeholder(tf.string, [], name="encoded_image")
+            image = decode_image(self.encoded)
+            if options.preprocessing_name:
+                preprocess = preprocessing_factory.get_preprocessing(
+                    options.preprocessing_name, is_training=False, use_grayscale=options.use_grayscale)
+                image = tf.cast(preprocess(image, options.height, options.width), tf.float32)
+            else:
+                resized = tf.image.resize_bilinear(tf.expand_dims(tf.cast(image, tf.float32), 0),
+                                                   [options.height, options.width])
+                image = (resized[0] - options.mean) / options.std
+            self.image = image
+        self.session = tf.Session(graph=self.graph)
+
+    def read(self, path):
+        """float32 [height, width, 3] for the image file `path` (JPEG, PNG, BMP or GIF)."""
+        if not os.path.isfile(path):
+            raise UserError("image %r does not exist; pass --image with an image file or a folder of images"
+                            % path)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if not data:
+            raise UserError("image %r is an empty file" % path)
+        try:
+            return self.session.run(self.image, {self.encoded: data})
+        except tf.errors.OpError as error:
+            raise UserError("cannot decode image %r (%s); label_image reads JPEG, PNG, BMP and GIF files"
+                            % (path, str(error).splitlines()[0][:200]))
+
+    def close(self):
+        self.session.close()
+
+
+def list_images(path):
+    """[path] for a file; the image files of a folder (by extension, sorted) for a folder."""
+    if os.path.isdir(path):
+        found = sorted(os.path.join(path, name) for name in os.listdir(path)
+                       if name.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(path, name)))
+        if not found:
+            raise UserError("folder %r holds no image (%s); pass --image with an image file or a folder "
+                            "of images" % (path, ", ".join(IMAGE_EXTENSIONS)))
+        return found
+    if not os.path.exists(path):
+        raise UserError("image %r does not exist; pass --image with an image file or a folder of images"
+                        % path)
+    return [path]
+
+
+def top_predictions(scores, names, top_k):
+    """[(name, score)] best first; all of them when `top_k` <= 0."""
+    order = np.argsort(-scores, kind="stable")
+    if top_k > 0:
+        order = order[:top_k]
+    return [(names[index], float(scores[index])) for index in order]

@@ -1,0 +1,127 @@
+"""Labels images with a frozen graph, as TensorFlow's label_image example does, without building TF.
+
+    python label_image.py --image face.jpg --graph inception_v3_frozen_graph.pb \
+        --labels labels/liste_labels.txt
+
+prints one line per label, best first: `name (score = 0.12345)`. With no other flag the image goes
+through the evaluation preprocessing the export recorded in the graph, so the scores equal those of
+eval_image_classifier.py; --input_layer, --output_layer, --input_height, --input_width, --input_mean
+and --input_std override it (with a mean or std: resize to height x width, then (x - mean) / std).
+--image may name a folder (every image in it); --json prints one JSON object per image.
+"""
+import argparse
+import json
+import sys
+
+from datasets.classes_file import read_label_names
+from engine import labeling
+from engine.cli import add_bool_flag, run_main
+from engine.errors import UserError
+from engine.progress import warn
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Label images with a frozen graph.")
+    group = parser.add_argument_group("inputs")
+    group.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, GIF) or folder of images")
+    group.add_argument("--graph", required=True,
+                       help="frozen graph (.pb) from export_inference_graph.py or freeze_graph")
+    group.add_argument("--labels", default=None,
+                       help="labels file: one name per line, or the `N:name` classes file (default: the class "
+                       "names the export recorded)")
+    layers = parser.add_argument_group("graph")
+    layers.add_argument("--input_layer", default=None,
+                        help="input node (default: the recorded one, else %s)" % labeling.INPUT_NODE)
+    layers.add_argument("--output_layer", default=None,
+                        help="output node (default: the recorded one, e.g. InceptionV3/Predictions/Reshape_1)")
+    scaling = parser.add_argument_group("preprocessing (default: the recorded evaluation preprocessing)")
+    scaling.add_argument("--input_height", type=int, default=None, help="image height fed to the graph")
+    scaling.add_argument("--input_width", type=int, default=None, help="image width fed to the graph")
+    scaling.add_argument("--input_mean", type=float, default=None,
+                         help="with --input_std: resize, then (x - mean) / std (default %g)" % labeling.DEFAULT_MEAN)
+    scaling.add_argument("--input_std", type=float, default=None,
+                         help="with --input_mean: resize, then (x - mean) / std (default %g)" % labeling.DEFAULT_STD)
+    output = parser.add_argument_group("output")
+    output.add_argument("--top_k", type=int, default=5, help="labels shown per image, best first (0: all)")
+    add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]}")
+    return parser
+
+
+def _label_names(args, meta, num_outputs):
+    if args.labels:
+        names = read_label_names(args.labels)
+        source = "labels file %r has %d names" % (args.labels, len(names))
+    elif meta.get("classes"):
+        names = list(meta["classes"])
+        source = "the graph records %d class names" % len(names)
+    else:
+        return [str(index) for index in range(num_outputs or 0)] or None
+    if num_outputs is not None and len(names) != num_outputs:
+        raise UserError("%s but the graph's output gives %d scores per image; pass the labels (or classes) "
+                        "file the model was trained with" % (source, num_outputs))
+    return names
+
+
+def _print(path, predictions, as_json, many):
+    if as_json:
+        print(json.dumps({"image": path, "predictions": [{"label": name, "score": score}
+                                                         for name, score in predictions]},
+                         ensure_ascii=False))
+        return
+    if many:
+        print("%s:" % path)
+    for name, score in predictions:
+        print("%s (score = %.5f)" % (name, score))
+    if many:
+        print()
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    paths = labeling.list_images(args.image)
+    graph_def = labeling.load_graph_def(args.graph)
+    meta = labeling.graph_metadata(graph_def, args.graph)
+    if not meta and args.input_mean is None and args.input_std is None:
+        warn("%s records no export metadata: scaling pixels as (x - %g) / %g; pass --input_mean and "
+             "--input_std to match the training" % (args.graph, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD))
+    output_layer = args.output_layer or meta.get("output_node")
+    if not output_layer:
+        _, outputs = labeling.likely_inputs_and_outputs(graph_def)
+        if len(outputs) != 1:
+            raise UserError("%s records no output node: pass --output_layer, one of %s"
+                            % (args.graph, ", ".join(outputs[:10]) or "its nodes"))
+        output_layer = outputs[0]
+    classifier = labeling.Classifier(graph_def, args.input_layer or meta.get("input_node") or labeling.INPUT_NODE,
+                                     output_layer, args.graph)
+    names = _label_names(args, meta, classifier.num_outputs)
+    options = labeling.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
+                                     args.input_mean, args.input_std)
+    reader = labeling.ImageReader(options)
+    failures = []
+    chunk = classifier.batch_size or 32
+    for start in range(0, len(paths), chunk):
+        batch_paths, images = [], []
+        for path in paths[start:start + chunk]:
+            try:
+                images.append(reader.read(path))
+                batch_paths.append(path)
+            except UserError as error:
+                if len(paths) == 1:
+                    raise
+                warn("skipped: %s" % error)
+                failures.append(path)
+        if not images:
+            continue
+        scores = classifier.predict(images)
+        if names is None or len(names) != scores.shape[1]:
+            names = _label_names(args, meta, scores.shape[1])
+        for path, row in zip(batch_paths, scores):
+            _print(path, labeling.top_predictions(row, names, args.top_k), args.json, len(paths) > 1)
+    if failures:
+        raise UserError("%d of %d images could not be read (%s); the others are labeled above"
+                        % (len(failures), len(paths), ", ".join(failures[:5])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
