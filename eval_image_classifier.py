@@ -46,28 +46,30 @@ def main(argv=None):
     if args.batch_size < 1:
         raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
     following = args.eval_interval_secs is not None or args.timeout is not None
+    checkpoint_dir = run_config.config_dir(args.checkpoint_path)
+    if following:
+        # The training config is written with the first checkpoint: wait for it before resolving defaults.
+        os.makedirs(args.eval_dir, exist_ok=True)
+        if not evaluation.wait_for_first_checkpoint(checkpoint_dir, args.timeout):
+            return 0
+    else:
+        checkpoint = evaluation.find_checkpoint_once(args.checkpoint_path)
     recorded = run_config.read_config(args.checkpoint_path)
-    if not recorded and not following and not os.path.exists(args.checkpoint_path) and \
-            not os.path.exists(args.checkpoint_path + ".index"):
-        raise UserError("--checkpoint_path %r does not exist: give the --train_dir of a training run or one "
-                        "of its model.ckpt-N files" % args.checkpoint_path)
     settings = settings_module.resolve(args, recorded)
     label_mode = settings.label_mode
     if label_mode == "auto":
         from datasets import tfrecord_stats
-        stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage)
-        label_mode = "multi" if stats["max_labels_per_image"] > 1 else "single"
+        from engine.training import decide_label_mode
+        label_mode = decide_label_mode(label_mode, tfrecord_stats.scan(settings.tfrecord_file, "all",
+                                                                       settings.validation_percentage))
     options = evaluation.EvalOptions(
         eval_dir=args.eval_dir, split=args.dataset_split_name, batch_size=args.batch_size,
         max_num_batches=args.max_num_batches, moving_average_decay=args.moving_average_decay,
         num_readers=args.num_readers, num_preprocessing_threads=args.num_preprocessing_threads,
         skip_corrupt_records=args.skip_corrupt_records)
     if not following:
-        checkpoint = evaluation.find_checkpoint_once(args.checkpoint_path)
         evaluation.evaluate_once(evaluation.Evaluator(settings, label_mode, options), checkpoint, args.eval_dir)
         return 0
-    checkpoint_dir = run_config.config_dir(args.checkpoint_path)
-    os.makedirs(args.eval_dir, exist_ok=True)
     evaluator = evaluation.Evaluator(settings, label_mode, options)
     evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0, args.timeout)
     return 0

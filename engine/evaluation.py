@@ -17,7 +17,7 @@ from engine import metrics as metrics_module
 from engine.compat import slim, tf
 from engine.errors import UserError
 from engine.progress import RateMeter, say, warn
-from engine.training import build_network, resolve_checkpoint
+from engine.training import build_network, check_checkpoint_fits, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
@@ -63,7 +63,8 @@ class Evaluator:
                 averages = tf.train.ExponentialMovingAverage(options.moving_average_decay)
                 to_restore = averages.variables_to_restore(slim.get_model_variables())
             else:
-                to_restore = slim.get_variables_to_restore()
+                to_restore = {v.op.name: v for v in slim.get_variables_to_restore()}
+            self.to_restore = to_restore
             self.saver = tf.train.Saver(to_restore)
             self.graph.finalize()
 
@@ -73,14 +74,9 @@ class Evaluator:
         meter = RateMeter(unit="images")
         last_line = time.monotonic()
         with tf.Session(graph=self.graph) as session:
-            try:
-                self.saver.restore(session, checkpoint)
-            except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
-                raise UserError(
-                    "checkpoint %r does not fit %s with %d classes: it belongs to another network or class "
-                    "count (%s). Pass the --model_name and classes file it was trained with"
-                    % (checkpoint, self.settings.model_name, self.settings.num_classes,
-                       str(error).splitlines()[0][:300]))
+            check_checkpoint_fits(checkpoint, self.to_restore, "%s with %d classes" % (
+                self.settings.model_name, self.settings.num_classes))
+            self.saver.restore(session, checkpoint)
             session.run(self.iterator.initializer)
             batches = 0
             while self.options.max_num_batches is None or batches < self.options.max_num_batches:
@@ -169,7 +165,7 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
     keeps only its last few) is skipped, never fatal."""
     say("following %s: evaluating each new checkpoint%s" % (
         checkpoint_dir, "" if timeout_secs is None else ", stopping after %g s without one" % timeout_secs))
-    done, results, waiting_said = set(), [], False
+    done, results = set(), []
     last_new = time.monotonic()
     while True:
         checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
@@ -188,10 +184,21 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
         if timeout_secs is not None and time.monotonic() - last_new > timeout_secs:
             say("no new checkpoint for %g s: stopping after %d evaluation(s)" % (timeout_secs, len(results)))
             return results
-        if not checkpoint and not waiting_said:
+        time.sleep(min(max(interval_secs, 0.5), 1.0))
+
+
+def wait_for_first_checkpoint(checkpoint_dir, timeout_secs):
+    """Waits until `checkpoint_dir` holds a checkpoint; False when `timeout_secs` pass first."""
+    start, said = time.monotonic(), False
+    while not tf.train.latest_checkpoint(checkpoint_dir):
+        if timeout_secs is not None and time.monotonic() - start > timeout_secs:
+            say("no checkpoint in %s after %g s: stopping after 0 evaluation(s)" % (checkpoint_dir, timeout_secs))
+            return False
+        if not said:
             say("no checkpoint in %s yet; waiting for training to write one" % checkpoint_dir)
-            waiting_said = True
-        time.sleep(min(interval_secs, 1.0))
+            said = True
+        time.sleep(1.0)
+    return True
 
 
 def find_checkpoint_once(checkpoint_path):

@@ -159,6 +159,29 @@ def resolve_checkpoint(path, flag="--checkpoint_path"):
                     "inception_v3.ckpt, or a directory holding checkpoints" % (flag, path))
 
 
+def compare_with_checkpoint(path, variables):
+    """(checkpoint's name -> shape map, names it lacks, "name (network s, checkpoint s)" of other shapes)
+    for `variables`, a {checkpoint name: variable} dict. TensorFlow's restore would silently take the
+    checkpoint's shape for graph-mode variables, so callers check this first."""
+    try:
+        shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as error:
+        raise UserError("cannot read checkpoint %r: %s" % (path, str(error).splitlines()[0]))
+    missing = [name for name in variables if name not in shapes]
+    wrong = ["%s (network %s, checkpoint %s)" % (name, v.shape.as_list(), shapes[name])
+             for name, v in variables.items() if name in shapes and v.shape.as_list() != list(shapes[name])]
+    return shapes, missing, wrong
+
+
+def check_checkpoint_fits(path, variables, what):
+    """Raises a UserError naming the variables when checkpoint `path` does not fit `variables`."""
+    _shapes, missing, wrong = compare_with_checkpoint(path, variables)
+    if missing or wrong:
+        raise UserError("checkpoint %r does not fit %s: it belongs to another network or class count (%s). "
+                        "Pass the --model_name and classes file it was trained with"
+                        % (path, what, "; ".join((wrong + ["%s missing" % name for name in missing])[:4])))
+
+
 def fine_tuning_saver(checkpoint_path, exclude_scopes, ignore_missing_vars, logits_scopes):
     """A Saver restoring the model variables from `checkpoint_path`, minus `exclude_scopes`.
 
@@ -172,13 +195,7 @@ def fine_tuning_saver(checkpoint_path, exclude_scopes, ignore_missing_vars, logi
         if not any(v.op.name.startswith(scope) for v in model_variables):
             warn("--checkpoint_exclude_scopes %r matches no variable of this network" % scope)
     chosen = [v for v in model_variables if not any(v.op.name.startswith(s) for s in exclusions)]
-    try:
-        shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as error:
-        raise UserError("cannot read checkpoint %r: %s" % (path, error))
-    missing = [v.op.name for v in chosen if v.op.name not in shapes]
-    wrong = ["%s (network %s, checkpoint %s)" % (v.op.name, v.shape.as_list(), shapes[v.op.name])
-             for v in chosen if v.op.name in shapes and v.shape.as_list() != list(shapes[v.op.name])]
+    shapes, missing, wrong = compare_with_checkpoint(path, {v.op.name: v for v in chosen})
     if wrong:
         raise UserError("checkpoint %r does not fit this network: %d variable(s) have other shapes: %s. "
                         "When the number of classes differs, exclude the classification layers with "
@@ -376,11 +393,10 @@ def train(settings, options):
                     % (options.train_dir, os.path.basename(latest), options.checkpoint_path))
             else:
                 say("resuming from %s" % latest)
-            try:
-                saver.restore(session, latest)
-            except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
-                raise UserError("cannot resume from %r: it was written by another network or class count "
-                                "(%s). Use another --train_dir" % (latest, str(error).splitlines()[0]))
+            check_checkpoint_fits(latest, {v.op.name: v for v in tf.global_variables()},
+                                  "%s with %d classes; to train anew use another --train_dir"
+                                  % (settings.model_name, settings.num_classes))
+            saver.restore(session, latest)
         elif fine_tune:
             path, fine_tune_saver = fine_tune
             fine_tune_saver.restore(session, path)
