@@ -4,7 +4,7 @@ Every face carries exactly one label of each of the five attributes of `labels/l
 each attribute is drawn as a large cue a small CNN learns from a few hundred images:
   gender  homme: short hair cap and a beard          femme: long hair falling to the shoulders
   eyes    yeux_ronds: round eyes                     yeux_amandes: wide, thin almond eyes
-  nose    nez_rond: a round blob                     nez_pointu: a long pointed triangle
+  nose    nez_rond: a big round red blob             nez_pointu: a long pointed triangle
   face    visage_rond: an ellipse                    visage_carre: a square with small rounded corners
   age     jeune: dark hair, no wrinkle   age_moyen: grey hair, two lines   vieux: white hair, wrinkles
 Background colour, skin tone, position and scale vary a little, and light noise is added.
@@ -141,11 +141,11 @@ def draw_face(rng, size, labels=None):
             draw.polygon(points, fill=(250, 250, 250), outline=(20, 20, 20))
             draw.ellipse((ex - h, ey - h, ex + h, ey + h), fill=(20, 20, 20))
 
-    # Nose: a round blob or a long pointed triangle, in the contrasting colour of the outline.
+    # Nose: a big round red blob, or a long pointed triangle in the contrasting colour of the outline.
     ny = cy + fh * 0.15
     if nose == "nez_rond":
-        nr = fw * 0.27
-        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=outline)
+        nr = fw * 0.3
+        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=(205, 60, 60), outline=outline, width=stroke)
     else:
         draw.polygon([(cx, ny - fh * 0.42), (cx - fw * 0.13, ny + fh * 0.2), (cx + fw * 0.13, ny + fh * 0.2)],
                      fill=outline)

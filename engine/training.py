@@ -321,6 +321,54 @@ class _StopRequest:
             signal.signal(signum, handler)
 
 
+def input_batch(settings, options):
+    """The next training batch of the TFRecord's train split, read and preprocessed on the CPU."""
+    preprocess = preprocessing_factory.get_preprocessing(
+        settings.preprocessing_name, is_training=True, use_grayscale=settings.use_grayscale)
+    with tf.device("/cpu:0"):
+        dataset = build_dataset(
+            settings.tfrecord_file, "train", settings.validation_percentage, settings.num_classes,
+            preprocess, settings.image_size, options.batch_size, is_training=True,
+            labels_offset=settings.labels_offset, num_readers=options.num_readers,
+            num_preprocessing_threads=options.num_preprocessing_threads, seed=options.seed,
+            skip_corrupt_records=options.skip_corrupt_records)
+        return tf.data.make_one_shot_iterator(dataset).get_next()
+
+
+@dataclasses.dataclass
+class TrainGraph:
+    global_step: object
+    train_op: object  # (loss, global step) once the step is applied
+    summary_op: object
+    saver: object
+    init_op: object
+
+
+def build_train_graph(settings, options, label_mode, num_samples, batch):
+    """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors)."""
+    global_step = tf.train.get_or_create_global_step()
+    network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
+                                             weight_decay=options.weight_decay, is_training=True,
+                                             batch_norm_decay=options.batch_norm_decay)
+    total_loss, (end_points, clone_scope, clone_images) = build_clones(
+        network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
+    learning_rate = configure_learning_rate(options.learning_rate, num_samples, options.batch_size,
+                                            global_step)
+    optimizer = configure_optimizer(options.optimizer, learning_rate)
+    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clone_scope or None)
+    if options.moving_average_decay:
+        averages = tf.train.ExponentialMovingAverage(options.moving_average_decay, global_step)
+        update_ops.append(averages.apply(slim.get_model_variables()))
+    gradients = optimizer.compute_gradients(total_loss, var_list=variables_to_train(options.trainable_scopes))
+    with tf.control_dependencies(update_ops):
+        apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
+    with tf.control_dependencies([apply_op]):
+        train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
+    summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
+    return TrainGraph(global_step, train_op, summary_op, tf.train.Saver(max_to_keep=5),
+                      tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()))
+
+
 def train(settings, options):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
     checkpoint. Returns (final global step, name of the signal that stopped it early or None)."""
@@ -344,39 +392,10 @@ def train(settings, options):
     with graph.as_default():
         if options.seed is not None:
             tf.set_random_seed(options.seed)
-        global_step = tf.train.get_or_create_global_step()
-        preprocess = preprocessing_factory.get_preprocessing(
-            settings.preprocessing_name, is_training=True, use_grayscale=settings.use_grayscale)
-        with tf.device("/cpu:0"):
-            dataset = build_dataset(
-                settings.tfrecord_file, "train", settings.validation_percentage, settings.num_classes,
-                preprocess, settings.image_size, options.batch_size, is_training=True,
-                labels_offset=settings.labels_offset, num_readers=options.num_readers,
-                num_preprocessing_threads=options.num_preprocessing_threads, seed=options.seed,
-                skip_corrupt_records=options.skip_corrupt_records)
-            batch = tf.data.make_one_shot_iterator(dataset).get_next()
-        network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
-                                                 weight_decay=options.weight_decay, is_training=True,
-                                                 batch_norm_decay=options.batch_norm_decay)
-        total_loss, (end_points, clone_scope, clone_images) = build_clones(
-            network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
-        learning_rate = configure_learning_rate(options.learning_rate, stats["num_images"],
-                                                options.batch_size, global_step)
-        optimizer = configure_optimizer(options.optimizer, learning_rate)
-        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clone_scope or None)
-        if options.moving_average_decay:
-            averages = tf.train.ExponentialMovingAverage(options.moving_average_decay, global_step)
-            update_ops.append(averages.apply(slim.get_model_variables()))
-        train_vars = variables_to_train(options.trainable_scopes)
-        gradients = optimizer.compute_gradients(total_loss, var_list=train_vars)
-        with tf.control_dependencies(update_ops):
-            train_op = optimizer.apply_gradients(gradients, global_step=global_step)
-        with tf.control_dependencies([train_op]):
-            # Loss and global step as they are once the step is applied.
-            train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
-        summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
-        saver = tf.train.Saver(max_to_keep=5)
-        init_op = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
+        ops = build_train_graph(settings, options, label_mode, stats["num_images"],
+                                input_batch(settings, options))
+        global_step, train_op, summary_op, saver, init_op = (
+            ops.global_step, ops.train_op, ops.summary_op, ops.saver, ops.init_op)
 
         latest = tf.train.latest_checkpoint(options.train_dir)
         fine_tune = None
