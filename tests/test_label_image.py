@@ -1,0 +1,271 @@
+"""label_image.py on frozen graphs: scores equal to the evaluation pipeline's, folder and JSON modes,
+fixed-batch graphs, explicit preprocessing flags, image kinds, bad input, a light import chain."""
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import label_image
+from conftest import CLASSES_FILE, ROOT, make_demo_data
+from engine.cli import run_main
+from engine.compat import tf
+from test_export_support import (eval_probabilities, export, records_to_files, tf_freeze_graph, train,
+                                 write_tfrecord)
+
+TEXT_LINE = re.compile(r"^(\S+) \(score = (\d\.\d{5})\)$")
+
+
+def label(*argv):
+    return run_main(label_image.main, [str(arg) for arg in argv])
+
+
+def json_scores(text):
+    """{image basename: {label: score}} from --json output; checks the order on the way."""
+    found = {}
+    for line in text.strip().splitlines():
+        record = json.loads(line)
+        scores = [p["score"] for p in record["predictions"]]
+        assert scores == sorted(scores, reverse=True)
+        found[os.path.basename(record["image"])] = {p["label"]: p["score"] for p in record["predictions"]}
+    return found
+
+
+def assert_matches(printed, expected, classes):
+    """Scores printed by label_image equal the evaluation's probabilities within 1e-3."""
+    assert set(printed) == set(expected)
+    for name, row in expected.items():
+        got = np.array([printed[name][label_name] for label_name in classes])
+        assert np.max(np.abs(got - row)) < 1e-3, (name, got, row)
+
+
+@pytest.fixture(scope="module")
+def lenet(tmp_path_factory):
+    """Multi-label lenet trained 2 steps, frozen for any batch and for batch 8; images = record bytes."""
+    root = tmp_path_factory.mktemp("label_lenet")
+    data = make_demo_data(root / "data", 10, 64)
+    train_dir = train(data.tfrecord, data.classes, str(root / "train"), "lenet", 28)
+    frozen, frozen8 = str(root / "frozen.pb"), str(root / "frozen8.pb")
+    assert export("--checkpoint_path", train_dir, "--frozen_graph", frozen) == 0
+    assert export("--checkpoint_path", train_dir, "--frozen_graph", frozen8, "--batch_size", 8) == 0
+    images = records_to_files(data.tfrecord, str(root / "images"))
+    expected = eval_probabilities(data.tfrecord, "lenet", 11, 28, "multi", tf.train.latest_checkpoint(train_dir))
+    classes = [line.split(":", 1)[1].strip() for line in open(CLASSES_FILE, encoding="utf-8") if line.strip()]
+    return dict(root=root, frozen=frozen, frozen8=frozen8, images=images, expected=expected, classes=classes,
+                folder=str(root / "images"))
+
+
+@pytest.fixture
+def one_image(lenet):
+    name = sorted(lenet["images"])[0]
+    return name, lenet["images"][name]
+
+
+def test_default_scores_equal_the_evaluation_pipeline(lenet, capsys):
+    assert label("--image", lenet["folder"], "--graph", lenet["frozen"], "--labels", CLASSES_FILE,
+                 "--json", "--top_k", 0) == 0
+    printed = json_scores(capsys.readouterr().out)
+    assert_matches(printed, lenet["expected"], lenet["classes"])
+
+
+def test_text_output_best_first_and_top_k(lenet, one_image, capsys):
+    name, path = one_image
+    assert label("--image", path, "--graph", lenet["frozen"], "--labels", CLASSES_FILE, "--top_k", 3) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(TEXT_LINE.match(line) for line in lines)
+    scores = [float(TEXT_LINE.match(line).group(2)) for line in lines]
+    best = np.argsort(-lenet["expected"][name])[:3]
+    assert [TEXT_LINE.match(line).group(1) for line in lines] == [lenet["classes"][i] for i in best]
+    np.testing.assert_allclose(scores, lenet["expected"][name][best], atol=1e-3)
+
+
+def test_class_names_default_to_the_recorded_ones_and_plain_label_lists_work(lenet, one_image, tmp_path,
+                                                                             capsys):
+    plain = tmp_path / "labels.txt"
+    plain.write_text("\n".join(lenet["classes"]) + "\n", encoding="utf-8")
+    outputs = []
+    for extra in ([], ["--labels", plain]):
+        assert label("--image", one_image[1], "--graph", lenet["frozen"], "--top_k", 0, *extra) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 11
+
+
+def test_fixed_batch_graph_labels_one_image_and_a_folder(lenet, one_image, capsys):
+    for image in (one_image[1], lenet["folder"]):
+        assert label("--image", image, "--graph", lenet["frozen8"], "--json", "--top_k", 0) == 0
+        assert_matches(json_scores(capsys.readouterr().out),
+                       {name: row for name, row in lenet["expected"].items()
+                        if image == lenet["folder"] or name == one_image[0]}, lenet["classes"])
+
+
+def test_folder_text_mode_names_each_image(lenet, capsys):
+    assert label("--image", lenet["folder"], "--graph", lenet["frozen"], "--top_k", 2) == 0
+    out = capsys.readouterr().out
+    for name, path in lenet["images"].items():
+        assert "%s:\n" % path in out
+    assert len([line for line in out.splitlines() if TEXT_LINE.match(line)]) == 2 * len(lenet["images"])
+
+
+def _png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_explicit_mean_and_std_resize_then_scale(lenet, tmp_path, capsys):
+    # A 28x28 image: lenet's evaluation (crop or pad to 28, then (x - 128) / 128) equals --input_mean 128
+    # --input_std 128 (resize to 28x28: unchanged).
+    pixels = np.random.RandomState(1).randint(0, 256, (28, 28, 3)).astype(np.uint8)
+    path = tmp_path / "small.png"
+    path.write_bytes(_png(pixels))
+    runs = []
+    for extra in ([], ["--input_mean", 128, "--input_std", 128], ["--input_mean", 0, "--input_std", 1],
+                  ["--input_mean", 128, "--input_std", 128, "--input_height", 28, "--input_width", 28]):
+        assert label("--image", path, "--graph", lenet["frozen"], "--json", "--top_k", 0, *extra) == 0
+        runs.append(json_scores(capsys.readouterr().out)["small.png"])
+    assert all(abs(runs[0][k] - runs[1][k]) < 1e-5 for k in runs[0])
+    assert any(abs(runs[0][k] - runs[2][k]) > 1e-3 for k in runs[0])
+    assert all(abs(runs[1][k] - runs[3][k]) < 1e-6 for k in runs[1])
+
+
+def test_grayscale_rgba_bmp_gif_and_jpeg_images_are_labeled(lenet, tmp_path, capsys):
+    rgb = np.random.RandomState(2).randint(0, 256, (40, 36, 3)).astype(np.uint8)
+    gray = rgb[:, :, 0]
+    folder = tmp_path / "kinds"
+    folder.mkdir()
+    Image.fromarray(rgb).save(folder / "rgb.png")
+    Image.fromarray(gray, "L").save(folder / "gray.png")
+    Image.fromarray(np.repeat(gray[:, :, None], 3, axis=2)).save(folder / "gray_as_rgb.png")
+    Image.fromarray(np.dstack([rgb, np.full(gray.shape, 80, np.uint8)]), "RGBA").save(folder / "rgba.png")
+    Image.fromarray(rgb).save(folder / "rgb.bmp")
+    frames = [Image.fromarray(gray, "L"), Image.fromarray(255 - gray, "L")]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:])
+    Image.fromarray(rgb).save(folder / "rgb.JPG", quality=95)
+    (folder / "notes.txt").write_text("not an image")
+    assert label("--image", folder, "--graph", lenet["frozen"], "--json", "--top_k", 0) == 0
+    scores = json_scores(capsys.readouterr().out)
+    assert sorted(scores) == ["anim.gif", "gray.png", "gray_as_rgb.png", "rgb.JPG", "rgb.bmp", "rgb.png",
+                              "rgba.png"]
+    for same in (("gray.png", "gray_as_rgb.png", "anim.gif"), ("rgba.png", "rgb.png", "rgb.bmp")):
+        for name in same[1:]:  # equal pixels, equal scores (up to the batch's float rounding)
+            assert all(abs(scores[name][k] - scores[same[0]][k]) < 1e-6 for k in scores[name])
+
+
+@pytest.fixture(scope="module")
+def inception_v3(lenet, tmp_path_factory):
+    """The README's flow for a multi-label inception_v3 at 128 pixels: export with --batch_size 8, freeze
+    with TensorFlow's tool; random weights saved as the checkpoint."""
+    root = tmp_path_factory.mktemp("label_inception")
+    names = sorted(lenet["images"])[:3]
+    records = {name: open(lenet["images"][name], "rb").read() for name in names}
+    tfrecord = write_tfrecord(str(root / "three.tfrecord"), records)
+    checkpoint = str(root / "output" / "model.ckpt-1000")
+    expected = eval_probabilities(tfrecord, "inception_v3", 11, 128, "multi", checkpoint, save_random=True)
+    values = np.concatenate(list(expected.values()))
+    assert np.mean((values > 0.01) & (values < 0.99)) > 0.5 and np.std(values) > 1e-3  # not saturated
+    graph = str(root / "inception_v3_inf_graph.pb")
+    assert export("--output_file", graph, "--batch_size", 8, "--csv_file", "labels/labels.csv",
+                  "--record_file", "labels/labels_records.tfrecord", "--classes_file", CLASSES_FILE,
+                  "--model_name", "inception_v3", "--image_size", 128, "--label_mode", "multi") == 0
+    frozen = tf_freeze_graph(graph, checkpoint, str(root / "inception_v3_frozen_graph.pb"),
+                             "InceptionV3/Predictions/Reshape_1")
+    folder = root / "images"
+    folder.mkdir()
+    for name, data in records.items():
+        (folder / name).write_bytes(data)
+    return dict(frozen=frozen, expected=expected, folder=str(folder))
+
+
+def test_readme_inception_v3_flow_matches_the_evaluation(inception_v3, lenet, capsys):
+    assert label("--image", inception_v3["folder"], "--graph", inception_v3["frozen"], "--labels",
+                 CLASSES_FILE, "--json", "--top_k", 0) == 0
+    assert_matches(json_scores(capsys.readouterr().out), inception_v3["expected"], lenet["classes"])
+    # The README's explicit layer names give the same.
+    first = sorted(inception_v3["expected"])[0]
+    assert label("--image", os.path.join(inception_v3["folder"], first), "--input_layer", "input",
+                 "--output_layer", "InceptionV3/Predictions/Reshape_1", "--graph", inception_v3["frozen"],
+                 "--labels", CLASSES_FILE, "--json", "--top_k", 0) == 0
+    assert_matches(json_scores(capsys.readouterr().out), {first: inception_v3["expected"][first]},
+                   lenet["classes"])
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing_image", "does not exist"),
+    ("corrupt_image", "cannot decode image"),
+    ("empty_image", "empty file"),
+    ("empty_folder", "holds no image"),
+    ("unknown_input", "--input_layer 'images' is not a node"),
+    ("unknown_output", "likely outputs: Predictions/Reshape_1"),
+    ("labels_mismatch", "has 3 names but the graph's output gives 11 scores"),
+    ("unfrozen_graph", "it is not frozen"),
+    ("not_a_graph", "not a binary GraphDef"),
+    ("missing_graph", "graph"),
+    ("wrong_height", "--input_height 64 does not fit"),
+    ("zero_std", "--input_std must not be 0"),
+])
+def test_bad_input_is_a_message_not_a_traceback(case, message, lenet, one_image, tmp_path, capsys):
+    image, graph, extra = one_image[1], lenet["frozen"], []
+    if case == "missing_image":
+        image = tmp_path / "nope.jpg"
+    elif case == "corrupt_image":
+        image = tmp_path / "corrupt.jpg"
+        image.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG" * 10)
+    elif case == "empty_image":
+        image = tmp_path / "empty.png"
+        image.write_bytes(b"")
+    elif case == "empty_folder":
+        image = tmp_path
+        (tmp_path / "readme.txt").write_text("no images")
+    elif case == "unknown_input":
+        extra = ["--input_layer", "images"]
+    elif case == "unknown_output":
+        extra = ["--output_layer", "InceptionV3/Predictions/Reshape_1"]
+    elif case == "labels_mismatch":
+        labels = tmp_path / "three.txt"
+        labels.write_text("a\nb\nc\n")
+        extra = ["--labels", labels]
+    elif case == "unfrozen_graph":
+        graph = tmp_path / "inf.pb"
+        assert export("--output_file", graph, "--model_name", "lenet", "--classes_file", CLASSES_FILE) == 0
+    elif case == "not_a_graph":
+        graph = tmp_path / "graph.pb"
+        graph.write_bytes(b"\x00\x01 definitely not a protobuf \xff" * 3)
+    elif case == "missing_graph":
+        graph = tmp_path / "absent.pb"
+    elif case == "wrong_height":
+        extra = ["--input_height", 64]
+    elif case == "zero_std":
+        extra = ["--input_mean", 1, "--input_std", 0]
+    capsys.readouterr()
+    assert label("--image", image, "--graph", graph, *extra) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+
+
+def test_a_corrupt_file_in_a_folder_is_reported_after_the_others(lenet, tmp_path, capsys):
+    for name, path in sorted(lenet["images"].items())[:2]:
+        (tmp_path / name).write_bytes(open(path, "rb").read())
+    (tmp_path / "broken.jpg").write_bytes(b"not an image at all")
+    assert label("--image", tmp_path, "--graph", lenet["frozen"], "--json") == 2
+    captured = capsys.readouterr()
+    assert len(json_scores(captured.out)) == 2
+    assert "broken.jpg" in captured.err and "1 of 3 images could not be read" in captured.err
+
+
+def test_process_imports_no_network_code(lenet, one_image):
+    script = ("import sys, label_image\n"
+              "code = label_image.run_main(label_image.main, sys.argv[1:])\n"
+              "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'nets' or m in "
+              "('engine.export', 'engine.training', 'engine.settings', 'tensorflow.python.tools.freeze_graph'))\n"
+              "print('imported:', heavy)\n"
+              "sys.exit(code)\n")
+    result = subprocess.run([sys.executable, "-c", script, "--image", one_image[1], "--graph", lenet["frozen"],
+                             "--top_k", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert TEXT_LINE.match(lines[0]) and lines[-1] == "imported: []"
