@@ -125,13 +125,16 @@ mobilenet_v2.default_image_size = 224
 
 
 def mobilenet_v2_arg_scope(weight_decay=0.00004, is_training=True, stddev=0.09, dropout_keep_prob=0.8,
-                           bn_decay=0.997):
-    """research/slim's MobileNet v2 training scope: L2 on full and 1x1 convolutions, not depthwise."""
+                           batch_norm_decay=0.997):
+    """research/slim's MobileNet v2 training scope: L2 on full and 1x1 convolutions, not depthwise.
+
+    `batch_norm_decay` is research/slim's `bn_decay`, named like the other networks' arg scopes.
+    """
     initializer = (tf.truncated_normal_initializer(stddev=stddev) if stddev >= 0
                    else slim.xavier_initializer())
     with slim.arg_scope([slim.conv2d, slim.fully_connected, slim.separable_conv2d],
                         weights_initializer=initializer, normalizer_fn=slim.batch_norm), \
-            slim.arg_scope([slim.batch_norm], is_training=is_training, decay=bn_decay), \
+            slim.arg_scope([slim.batch_norm], is_training=is_training, decay=batch_norm_decay), \
             slim.arg_scope([slim.dropout], is_training=is_training, keep_prob=dropout_keep_prob), \
             slim.arg_scope([slim.conv2d], weights_regularizer=slim.l2_regularizer(weight_decay)), \
             slim.arg_scope([slim.separable_conv2d], weights_regularizer=None) as scope:
