@@ -11,6 +11,7 @@ and --input_std override it (with a mean or std: resize to height x width, then 
 """
 import argparse
 import json
+import os
 import sys
 
 from datasets.classes_file import read_label_names
@@ -97,6 +98,19 @@ def main(argv=None):
     options = labeling.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
                                      args.input_mean, args.input_std)
     reader = labeling.ImageReader(options)
+    try:
+        failures = _label_all(paths, reader, classifier, names, args, meta)
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    if failures:
+        raise UserError("%d of %d images could not be read (%s); the others are labeled above"
+                        % (len(failures), len(paths), ", ".join(failures[:5])))
+    return 0
+
+
+def _label_all(paths, reader, classifier, names, args, meta):
+    """Labels `paths` in batches and prints them; returns the paths that could not be read."""
     failures = []
     chunk = classifier.batch_size or 32
     for start in range(0, len(paths), chunk):
@@ -117,10 +131,8 @@ def main(argv=None):
             names = _label_names(args, meta, scores.shape[1])
         for path, row in zip(batch_paths, scores):
             _print(path, labeling.top_predictions(row, names, args.top_k), args.json, len(paths) > 1)
-    if failures:
-        raise UserError("%d of %d images could not be read (%s); the others are labeled above"
-                        % (len(failures), len(paths), ", ".join(failures[:5])))
-    return 0
+        sys.stdout.flush()
+    return failures
 
 
 if __name__ == "__main__":

@@ -79,13 +79,14 @@ def write_tfrecord(path, images):
 
 
 def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode, checkpoint,
-                       save_random=False):
+                       save_random=False, preprocessing_name=None):
     """{filename: probabilities} from the evaluation pipeline (build_dataset, is_training=False) and the
     network restored from `checkpoint`; with `save_random`, random weights are saved there first."""
     spec = nets_factory.get_spec(model_name)
     graph = tf.Graph()
     with graph.as_default():
-        preprocess = preprocessing_factory.get_preprocessing(spec.preprocessing_name, is_training=False)
+        preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or spec.preprocessing_name,
+                                                             is_training=False)
         dataset = build_dataset(tfrecord, "all", 25.0, num_classes, preprocess, image_size, batch_size=4,
                                 is_training=False)
         batch = tf.data.make_one_shot_iterator(dataset).get_next()

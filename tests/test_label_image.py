@@ -269,3 +269,25 @@ def test_process_imports_no_network_code(lenet, one_image):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert TEXT_LINE.match(lines[0]) and lines[-1] == "imported: []"
+
+
+@pytest.mark.parametrize("preprocessing", ["cifarnet", "vgg"])
+def test_single_label_softmax_matches_the_evaluation(preprocessing, lenet, tmp_path, capsys):
+    """Other preprocessing families (per-image standardization; VGG's resize, crop and mean), softmax;
+    a small network for both (VGG-family networks weigh hundreds of MB)."""
+    model_name, size = "cifarnet", 32
+    classes = tmp_path / "gender.txt"
+    classes.write_text("1:homme\n2:femme\n")
+    names = sorted(lenet["images"])[:2]
+    records = {name: open(lenet["images"][name], "rb").read() for name in names}
+    tfrecord = write_tfrecord(str(tmp_path / "two.tfrecord"), records)
+    checkpoint = str(tmp_path / "model.ckpt-5")
+    expected = eval_probabilities(tfrecord, model_name, 2, size, "single", checkpoint, save_random=True,
+                                  preprocessing_name=preprocessing)
+    frozen = tmp_path / "frozen.pb"
+    assert export("--checkpoint_path", checkpoint, "--frozen_graph", frozen, "--model_name", model_name,
+                  "--classes_file", classes, "--image_size", size, "--preprocessing_name", preprocessing) == 0
+    capsys.readouterr()
+    for name in names:
+        assert label("--image", lenet["images"][name], "--graph", frozen, "--json") == 0
+        assert_matches(json_scores(capsys.readouterr().out), {name: expected[name]}, ["homme", "femme"])
