@@ -28,6 +28,10 @@ def build_parser():
                          help="seconds between TensorBoard summaries")
     general.add_argument("--save_interval_secs", type=float, default=600, help="seconds between checkpoints")
     general.add_argument("--seed", type=int, default=None, help="graph-level random seed")
+    general.add_argument("--mixed_precision", choices=("none", "bf16", "fp16"), default=None,
+                         help="compute in bfloat16 (CPUs with AVX512_BF16 or AMX) or float16 with loss scaling "
+                         "(GPUs); variables and checkpoints stay float32 (default: what the run in --train_dir "
+                         "recorded, else none)")
     for obsolete in ("--worker_replicas", "--num_ps_tasks", "--task", "--replicas_to_aggregate",
                      "--quantize_delay"):
         general.add_argument(obsolete, type=int, default=None, help=argparse.SUPPRESS)
@@ -103,7 +107,8 @@ def options_from_args(args):
         num_clones=args.num_clones, clone_on_cpu=args.clone_on_cpu, num_readers=args.num_readers,
         num_preprocessing_threads=args.num_preprocessing_threads, log_every_n_steps=args.log_every_n_steps,
         save_summaries_secs=args.save_summaries_secs, save_interval_secs=args.save_interval_secs,
-        skip_corrupt_records=args.skip_corrupt_records, seed=args.seed)
+        skip_corrupt_records=args.skip_corrupt_records, seed=args.seed,
+        mixed_precision=args.mixed_precision or "none")
 
 
 def main(argv=None):
@@ -126,6 +131,8 @@ def main(argv=None):
                             "Use another --train_dir" % (args.train_dir, recorded.get("model_name"),
                                                          args.model_name))
     settings = settings_module.resolve(args, recorded)
+    if args.mixed_precision is None:
+        args.mixed_precision = recorded.get("mixed_precision")
     _step, stopped_by = train(settings, options_from_args(args))
     return EXIT_INTERRUPTED if stopped_by else 0
 

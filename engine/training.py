@@ -10,7 +10,7 @@ import time
 
 from datasets import tfrecord_stats
 from datasets.input_pipeline import build_dataset
-from engine import run_config
+from engine import mixed_precision, run_config
 from engine.compat import slim, tf
 from engine.errors import UserError
 from engine.progress import format_duration, say, warn
@@ -73,6 +73,7 @@ class TrainOptions:
     save_interval_secs: float = 600
     skip_corrupt_records: bool = False
     seed: int = None
+    mixed_precision: str = "none"  # none, bf16 or fp16 (engine/mixed_precision.py)
 
 
 def _scopes(text):
@@ -268,6 +269,7 @@ def build_clones(network_fn, batch, num_clones, clone_on_cpu, label_mode, label_
         if first is None:
             first = (end_points, scope, images[index])
     regularization = tf.losses.get_regularization_losses()
+    regularization = [tf.cast(loss, tf.float32) for loss in regularization]  # bf16/fp16 layers' own
     total = tf.add_n(clone_losses + ([tf.add_n(regularization, name="regularization_loss")]
                                      if regularization else []), name="total_loss")
     return total, first
@@ -350,6 +352,7 @@ def build_train_graph(settings, options, label_mode, num_samples, batch):
     network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
                                              weight_decay=options.weight_decay, is_training=True,
                                              batch_norm_decay=options.batch_norm_decay)
+    network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision)
     total_loss, (end_points, clone_scope, clone_images) = build_clones(
         network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
     learning_rate = configure_learning_rate(options.learning_rate, num_samples, options.batch_size,
@@ -359,9 +362,17 @@ def build_train_graph(settings, options, label_mode, num_samples, batch):
     if options.moving_average_decay:
         averages = tf.train.ExponentialMovingAverage(options.moving_average_decay, global_step)
         update_ops.append(averages.apply(slim.get_model_variables()))
-    gradients = optimizer.compute_gradients(total_loss, var_list=variables_to_train(options.trainable_scopes))
+    var_list = variables_to_train(options.trainable_scopes)
+    loss_scale = mixed_precision.DynamicLossScale() if options.mixed_precision == "fp16" else None
+    if loss_scale:
+        gradients = loss_scale.compute_gradients(optimizer, total_loss, var_list)
+    else:
+        gradients = optimizer.compute_gradients(total_loss, var_list=var_list)
     with tf.control_dependencies(update_ops):
-        apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
+        if loss_scale:
+            apply_op = loss_scale.apply_gradients(optimizer, gradients, global_step)
+        else:
+            apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
     with tf.control_dependencies([apply_op]):
         train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
     summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
@@ -382,11 +393,15 @@ def train(settings, options):
     if options.batch_size % options.num_clones:
         raise UserError("--batch_size %d must be a multiple of --num_clones %d"
                         % (options.batch_size, options.num_clones))
-    config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train")
+    precision = mixed_precision.require_support(options.mixed_precision)
+    config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train",
+                  mixed_precision=options.mixed_precision)
     run_config.write_config(options.train_dir, config)
     say("training %s on %d images (%s-label, %d classes) at %dx%d, batch %d"
         % (settings.model_name, stats["num_images"], label_mode, settings.num_classes,
            settings.image_size, settings.image_size, options.batch_size))
+    if options.mixed_precision != "none":
+        say("mixed precision %s: %s" % (options.mixed_precision, precision))
 
     graph = tf.Graph()
     with graph.as_default():
