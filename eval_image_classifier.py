@@ -60,8 +60,9 @@ def main(argv=None):
     if label_mode == "auto":
         from datasets import tfrecord_stats
         from engine.training import decide_label_mode
-        label_mode = decide_label_mode(label_mode, tfrecord_stats.scan(settings.tfrecord_file, "all",
-                                                                       settings.validation_percentage))
+        label_mode = decide_label_mode(label_mode, tfrecord_stats.scan(
+            settings.tfrecord_file, "all", settings.validation_percentage,
+            skip_corrupt_records=args.skip_corrupt_records))
     options = evaluation.EvalOptions(
         eval_dir=args.eval_dir, split=args.dataset_split_name, batch_size=args.batch_size,
         max_num_batches=args.max_num_batches, moving_average_decay=args.moving_average_decay,

@@ -166,6 +166,17 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _write_errors(tfrecord_path, csv_path):
+    """A failed write (disk full, no permission) becomes a UserError; the temporaries are gone by then."""
+    try:
+        yield
+    except (OSError, tf.errors.OpError) as error:
+        detail = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
+        raise UserError("cannot write %s and %s (%s): is the disk full? The previous files, if any, are unchanged"
+                        % (tfrecord_path, csv_path, detail.strip().splitlines()[0].rsplit("; ", 1)[-1]))
+
+
 def _check_folder(path, flag):
     if not os.path.isdir(path):
         what = "is not a folder" if os.path.exists(path) else "does not exist"
@@ -285,7 +296,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         num_workers = 1
     log("converting %d images with %d worker process(es)" % (len(tasks), max(1, num_workers)))
 
-    with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
+    with _sigterm_as_interrupt(), _write_errors(tfrecord_path, csv_path), contextlib.ExitStack() as stack:
         record_file = stack.enter_context(_Temporary(tfrecord_path))
         csv_file = stack.enter_context(_Temporary(csv_path)) if build_csv else None
         csv_writer = None

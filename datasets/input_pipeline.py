@@ -7,6 +7,7 @@ import os
 
 from datasets import tfrecord_format as fmt
 from datasets.split import in_split
+from datasets.tfrecord_integrity import record_dataset
 from engine.compat import tf
 from engine.errors import UserError
 
@@ -40,7 +41,7 @@ def build_dataset(tfrecord_path, split, validation_percentage, num_classes, prep
     """The batched tf.data.Dataset of `split`; training repeats and shuffles, evaluation reads each image
     of the split exactly once (the last batch may be smaller)."""
     check_tfrecord(tfrecord_path)
-    records = tf.data.TFRecordDataset([tfrecord_path], num_parallel_reads=max(1, num_readers))
+    records = record_dataset(tfrecord_path, skip_corrupt_records, num_parallel_reads=max(1, num_readers))
     if skip_corrupt_records:
         records = records.ignore_errors()
 

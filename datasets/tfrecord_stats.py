@@ -1,22 +1,21 @@
 """Dataset statistics read from the TFRecord's small features (file name, labels), without decoding images."""
 import collections
 import contextlib
-import re
 
 import numpy as np
 
 from datasets import tfrecord_format as fmt
+from datasets import tfrecord_integrity
 from datasets.input_pipeline import check_tfrecord
 from datasets.split import in_split
 from engine.compat import tf
-from engine.errors import UserError
 
 _BATCH = 1024
 
 
-def _label_batches(tfrecord_path, split, validation_percentage):
+def _label_batches(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
     """tf.data.Dataset of ragged int64 [batch, None]: the labels of the images of `split`."""
-    records = tf.data.TFRecordDataset([tfrecord_path])
+    records = tfrecord_integrity.record_dataset(tfrecord_path, skip_corrupt_records)
     records = records.map(lambda serialized: tf.io.parse_single_example(serialized, fmt.HEADER_SPEC))
     records = records.filter(lambda features: in_split(features[fmt.FILENAME], split, validation_percentage))
     records = records.map(lambda features: tf.RaggedTensor.from_sparse(
@@ -41,11 +40,12 @@ def _numpy_batches(dataset):
                 return
 
 
-def scan(tfrecord_path, split, validation_percentage):
+def scan(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
     """{num_images, max_labels_per_image, label_counts} of `split` in `tfrecord_path`.
 
     label_counts maps each 0-based label index that occurs to its number of images. Works eagerly even
-    when called while a graph is being built; raises UserError when the file is missing or corrupt.
+    when called while a graph is being built; raises UserError when the file is missing or damaged, unless
+    `skip_corrupt_records` (then only the records that read whole count).
     """
     check_tfrecord(tfrecord_path)
     counts = collections.Counter()
@@ -53,7 +53,8 @@ def scan(tfrecord_path, split, validation_percentage):
     with tf.init_scope():
         graph = None if tf.executing_eagerly() else tf.Graph()
         with graph.as_default() if graph is not None else contextlib.nullcontext():
-            batches = _numpy_batches(_label_batches(tfrecord_path, split, validation_percentage))
+            batches = _numpy_batches(_label_batches(tfrecord_path, split, validation_percentage,
+                                                    skip_corrupt_records))
             try:
                 for lengths, values in batches:
                     num_images += len(lengths)
@@ -62,8 +63,6 @@ def scan(tfrecord_path, split, validation_percentage):
                     labels, occurrences = np.unique(values, return_counts=True)
                     counts.update(dict(zip(labels.tolist(), occurrences.tolist())))
             except tf.errors.DataLossError as error:
-                detail = re.sub(r"\{\{.*?\}\}\s*", "", error.message).split("[Op:")[0].strip()
-                raise UserError("TFRecord %r is corrupt or truncated (%s); build it again with "
-                                "download_and_convert_data.py" % (tfrecord_path, detail.rstrip(" ;.")))
+                raise tfrecord_integrity.damaged_file_error(tfrecord_path, error)
     return {"num_images": num_images, "max_labels_per_image": max_labels, "label_counts": dict(sorted(counts.items()))}
 

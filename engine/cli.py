@@ -1,6 +1,8 @@
 """Command-line helpers shared by the top-level scripts."""
 import argparse
+import signal
 import sys
+import threading
 
 from engine.errors import UserError
 
@@ -27,8 +29,16 @@ def add_bool_flag(parser, name, default, help_text, aliases=()):
     parser.add_argument("--no" + name, dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt("terminated")
+
+
 def run_main(main, argv=None):
-    """Runs `main(argv)`, turning a UserError or Ctrl-C into a message and an exit code."""
+    """Runs `main(argv)`, turning a UserError or Ctrl-C into a message and an exit code. SIGTERM (kill)
+    interrupts like Ctrl-C while it runs; training replaces both with a save-and-stop handler."""
+    previous = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return main(argv)
     except UserError as error:
@@ -37,3 +47,6 @@ def run_main(main, argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

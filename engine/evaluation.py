@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
 from engine import metrics as metrics_module
 from engine.compat import slim, tf
@@ -85,9 +86,13 @@ class Evaluator:
                 except tf.errors.OutOfRangeError:
                     break
                 except tf.errors.DataLossError as error:
-                    raise UserError("the TFRecord %r holds a corrupt record (%s); rebuild it with "
+                    raise tfrecord_integrity.damaged_file_error(self.settings.tfrecord_file, error)
+                except tf.errors.InvalidArgumentError as error:
+                    if "decode" not in str(error).lower() and "image" not in str(error).lower():
+                        raise
+                    raise UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
                                     "download_and_convert_data.py or pass --skip_corrupt_records"
-                                    % (self.settings.tfrecord_file, str(error).splitlines()[0]))
+                                    % (self.settings.tfrecord_file, str(error).strip().splitlines()[0]))
                 probabilities.append(values["probabilities"])
                 labels.append(values["labels"])
                 batches += 1
@@ -142,10 +147,16 @@ def write_results(eval_dir, result, step, checkpoint, label_mode):
         writer.close()
     report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)
     path = os.path.join(eval_dir, METRICS_NAME)
-    with open(path + ".tmp", "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(path + ".tmp", path)
+    try:
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(path + ".tmp", path)
+    except OSError as error:
+        if os.path.exists(path + ".tmp"):
+            os.remove(path + ".tmp")
+        raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
+                        % (path, error.strerror or error, METRICS_NAME))
     return path
 
 
@@ -174,9 +185,13 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
             done.add(checkpoint)
             try:
                 results.append(evaluate_once(evaluator, checkpoint, eval_dir))
-            except (tf.errors.NotFoundError, tf.errors.DataLossError, UserError) as error:
-                if isinstance(error, UserError) and tf.train.checkpoint_exists(checkpoint):
-                    raise
+            except (tf.errors.OpError, ValueError, UserError) as error:
+                # Saver.restore raises ValueError, the readers NotFoundError or DataLossError, when training
+                # deletes the checkpoint (it keeps only its last few) between listing and reading it.
+                if tf.train.checkpoint_exists(checkpoint):
+                    if isinstance(error, UserError):
+                        raise
+                    raise UserError("cannot evaluate %s: %s" % (checkpoint, str(error).strip().splitlines()[0]))
                 warn("%s disappeared while being read; waiting for the next one" % checkpoint)
             last_new = time.monotonic()
             time.sleep(max(0.0, interval_secs - (last_new - started)))

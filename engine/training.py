@@ -5,10 +5,11 @@ on (engine.settings.Settings) and `options` (TrainOptions) how.
 """
 import dataclasses
 import os
+import shutil
 import signal
 import time
 
-from datasets import tfrecord_stats
+from datasets import tfrecord_integrity, tfrecord_stats
 from datasets.input_pipeline import build_dataset
 from engine import mixed_precision, run_config
 from engine.compat import slim, tf
@@ -376,7 +377,7 @@ def build_train_graph(settings, options, label_mode, num_samples, batch):
     with tf.control_dependencies([apply_op]):
         train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
     summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
-    return TrainGraph(global_step, train_op, summary_op, tf.train.Saver(max_to_keep=5),
+    return TrainGraph(global_step, train_op, summary_op, tf.train.Saver(max_to_keep=5, save_relative_paths=True),
                       tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()))
 
 
@@ -384,7 +385,8 @@ def train(settings, options):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
     checkpoint. Returns (final global step, name of the signal that stopped it early or None)."""
     spec = nets_factory.get_spec(settings.model_name)
-    stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage)
+    stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage,
+                                skip_corrupt_records=options.skip_corrupt_records)
     if stats["num_images"] == 0:
         raise UserError("the training split of %r is empty: with --validation_percentage %g every image is "
                         "held out; lower it or add images" % (settings.tfrecord_file,
@@ -431,6 +433,7 @@ def train(settings, options):
                                   "%s with %d classes; to train anew use another --train_dir"
                                   % (settings.model_name, settings.num_classes))
             saver.restore(session, latest)
+            _recover_checkpoints(saver, options.train_dir)
         elif fine_tune:
             path, fine_tune_saver = fine_tune
             fine_tune_saver.restore(session, path)
@@ -438,13 +441,66 @@ def train(settings, options):
         writer = tf.summary.FileWriter(options.train_dir, graph)
         try:
             return _run_steps(session, options, train_op, summary_op, global_step, saver, writer)
+        except tf.errors.DataLossError as error:
+            raise tfrecord_integrity.damaged_file_error(settings.tfrecord_file, error)
         finally:
-            writer.close()
+            _close_writer(writer)
+
+
+def _recover_checkpoints(saver, train_dir):
+    """After a restart: the saver keeps deleting the previous run's old checkpoints (--max_to_keep), and
+    the staging folders of saves a kill interrupted are removed."""
+    state = tf.train.get_checkpoint_state(train_dir)
+    if state:
+        saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+    for name in os.listdir(train_dir):
+        if name.startswith(CHECKPOINT_BASENAME + "-") and name.endswith("_temp"):
+            shutil.rmtree(os.path.join(train_dir, name), ignore_errors=True)
+
+
+def _close_writer(writer):
+    try:
+        writer.close()
+    except (tf.errors.OpError, OSError) as error:
+        warn("TensorBoard events of %s could not be written: %s" % (writer.get_logdir(), _first_line(error)))
+
+
+def _first_line(error):
+    """The line of an OSError or TensorFlow error that says what went wrong (`No space left on device`)."""
+    lines = [line.strip() for line in (getattr(error, "message", None) or str(error)).splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("Node: ") and index + 1 < len(lines):  # TensorFlow's "Graph execution error"
+            return lines[index + 1].rsplit("; ", 1)[-1]
+    return lines[0] if lines else type(error).__name__
 
 
 def _save(session, saver, options, global_step):
-    path = saver.save(session, os.path.join(options.train_dir, CHECKPOINT_BASENAME), global_step=global_step)
-    return path
+    """Saves a checkpoint of the current step; a UserError when it cannot be written (disk full), with the
+    last complete checkpoint left as the one TensorFlow's checkpoint state file names."""
+    step = session.run(global_step)
+    latest = tf.train.latest_checkpoint(options.train_dir)
+    if latest and latest.endswith("-%d" % step):
+        return latest  # already saved: writing it again could only damage it
+    try:
+        return saver.save(session, os.path.join(options.train_dir, CHECKPOINT_BASENAME), global_step=step)
+    except (tf.errors.OpError, OSError) as error:
+        _remove_failed_save(options.train_dir, step)
+        raise UserError("cannot save the checkpoint of step %d in %s (%s): is the disk full? %s; free some "
+                        "space and run the same command again to resume"
+                        % (step, options.train_dir, _first_line(error),
+                           "the previous checkpoint %s is intact" % os.path.basename(latest) if latest
+                           else "no checkpoint was saved yet"))
+
+
+def _remove_failed_save(train_dir, step):
+    """Removes the files a failed save of `step` left (never the checkpoint the state file names)."""
+    stem = "%s-%d" % (CHECKPOINT_BASENAME, step)
+    for name in os.listdir(train_dir):
+        path = os.path.join(train_dir, name)
+        if name == stem + "_temp":
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(stem + "."):
+            os.remove(path)
 
 
 def _run_steps(session, options, train_op, summary_op, global_step, saver, writer):
@@ -467,10 +523,10 @@ def _run_steps(session, options, train_op, summary_op, global_step, saver, write
                     last_summary = now
                 else:
                     loss, step = session.run(train_op)
-            except tf.errors.DataLossError as error:
-                raise UserError("the TFRecord holds a corrupt record (%s); rebuild it with "
-                                "download_and_convert_data.py or pass --skip_corrupt_records"
-                                % str(error).splitlines()[0])
+            except tf.errors.DataLossError:
+                if step > start_step:  # keep what was trained; train() names the damaged record
+                    _save(session, saver, options, global_step)
+                raise
             except tf.errors.InvalidArgumentError as error:
                 if "decode" not in str(error).lower() and "image" not in str(error).lower():
                     raise
