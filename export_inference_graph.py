@@ -17,6 +17,7 @@ classes comes from the classes file alone; --csv_file and --record_file are acce
 README's command and not read.
 """
 import argparse
+import os
 import sys
 
 from engine import export, graph_metadata, run_config
@@ -77,7 +78,15 @@ def _freeze_hint(args, spec, checkpoint):
     return ("freeze it with: python -m tensorflow.python.tools.freeze_graph --input_graph=%s "
             "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
             % (args.output_file, checkpoint or "<train_dir>/model.ckpt-N",
-               args.frozen_graph or "<frozen_graph.pb>", spec.output_node))
+               args.frozen_graph or _frozen_name(args.output_file), spec.output_node))
+
+
+def _frozen_name(output_file):
+    """inception_v3_inf_graph.pb -> inception_v3_frozen_graph.pb; other.pb -> other_frozen.pb."""
+    stem, extension = os.path.splitext(output_file)
+    if stem.endswith("_inf_graph"):
+        return stem[:-len("_inf_graph")] + "_frozen_graph" + (extension or ".pb")
+    return stem + "_frozen" + (extension or ".pb")
 
 
 def main(argv=None):

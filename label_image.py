@@ -52,6 +52,9 @@ def _label_names(args, meta, num_outputs):
     if args.labels:
         names = read_label_names(args.labels)
         source = "labels file %r has %d names" % (args.labels, len(names))
+        offset = meta.get("labels_offset") or 0
+        if offset and num_outputs is not None and len(names) == num_outputs + offset:
+            names = names[offset:]  # the whole classes file of a model exported with --labels_offset
     elif meta.get("classes"):
         names = list(meta["classes"])
         source = "the graph records %d class names" % len(names)

@@ -4,7 +4,8 @@ same machine.
     python -m bench.bench_label_image            # inception_v3 at 299 px, random weights, 11 classes
     python -m bench.bench_label_image --smoke    # lenet at 28 px against a small Keras CNN, to check it runs
 
-Figures (seconds are medians of `repeats` timed runs after warm-up runs):
+Figures (seconds are the best of `repeats` timed runs after warm-up runs, as bench_conversion does:
+the least disturbed by other processes on a shared machine):
 - graph latency for one image, without process start: engine.labeling.Classifier.predict on one
   preprocessed image (what label_image.py runs), next to the Keras model's `model(x)`;
 - the same with the image file's decoding and preprocessing (label_image's ImageReader);
@@ -16,7 +17,6 @@ Ratios are ours / Keras for times (below 1: label_image is faster) and for throu
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +48,7 @@ for index in np.argsort(-scores)[:5]:
 '''
 
 
-def _median_seconds(function, repeats, warmup):
+def _best_seconds(function, repeats, warmup):
     for _ in range(warmup):
         function()
     times = []
@@ -56,7 +56,7 @@ def _median_seconds(function, repeats, warmup):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def _frozen_graph(model_name, image_size, path):
@@ -99,7 +99,7 @@ def _process_seconds(command, repeats):
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
             raise RuntimeError("%s failed: %s" % (command[:3], result.stderr[-2000:]))
-    return statistics.median(times)
+    return min(times)
 
 
 def run(smoke=False, repeats=None, batch_size=32):
@@ -118,15 +118,15 @@ def run(smoke=False, repeats=None, batch_size=32):
         reader = labeling.ImageReader(labeling.input_options(meta, classifier.input_dims))
         one = reader.read(image)[None]
         batch = np.repeat(one, batch_size, axis=0)
-        ours_latency = _median_seconds(lambda: classifier.predict(one), repeats, warmup)
-        ours_file_latency = _median_seconds(lambda: classifier.predict(reader.read(image)[None]), repeats, warmup)
-        ours_batch = _median_seconds(lambda: classifier.predict(batch), batch_repeats, 1)
+        ours_latency = _best_seconds(lambda: classifier.predict(one), repeats, warmup)
+        ours_file_latency = _best_seconds(lambda: classifier.predict(reader.read(image)[None]), repeats, warmup)
+        ours_batch = _best_seconds(lambda: classifier.predict(batch), batch_repeats, 1)
         classifier.close()
         reader.close()
 
         model = _keras_model(smoke, image_size)
-        keras_latency = _median_seconds(lambda: model(one, training=False), repeats, warmup)
-        keras_batch = _median_seconds(lambda: model(batch, training=False), batch_repeats, 1)
+        keras_latency = _best_seconds(lambda: model(one, training=False), repeats, warmup)
+        keras_batch = _best_seconds(lambda: model(batch, training=False), batch_repeats, 1)
         keras_path = os.path.join(root, "model.keras")
         model.save(keras_path)
         script = os.path.join(root, "keras_label.py")

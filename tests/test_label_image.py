@@ -182,16 +182,11 @@ def inception_v3(lenet, tmp_path_factory):
 
 
 def test_readme_inception_v3_flow_matches_the_evaluation(inception_v3, lenet, capsys):
-    assert label("--image", inception_v3["folder"], "--graph", inception_v3["frozen"], "--labels",
-                 CLASSES_FILE, "--json", "--top_k", 0) == 0
-    assert_matches(json_scores(capsys.readouterr().out), inception_v3["expected"], lenet["classes"])
-    # The README's explicit layer names give the same.
-    first = sorted(inception_v3["expected"])[0]
-    assert label("--image", os.path.join(inception_v3["folder"], first), "--input_layer", "input",
+    # The README's label_image flags (the layer names are also the recorded defaults).
+    assert label("--image", inception_v3["folder"], "--input_layer", "input",
                  "--output_layer", "InceptionV3/Predictions/Reshape_1", "--graph", inception_v3["frozen"],
                  "--labels", CLASSES_FILE, "--json", "--top_k", 0) == 0
-    assert_matches(json_scores(capsys.readouterr().out), {first: inception_v3["expected"][first]},
-                   lenet["classes"])
+    assert_matches(json_scores(capsys.readouterr().out), inception_v3["expected"], lenet["classes"])
 
 
 @pytest.mark.parametrize("case, message", [
@@ -291,3 +286,17 @@ def test_single_label_softmax_matches_the_evaluation(preprocessing, lenet, tmp_p
     for name in names:
         assert label("--image", lenet["images"][name], "--graph", frozen, "--json") == 0
         assert_matches(json_scores(capsys.readouterr().out), {name: expected[name]}, ["homme", "femme"])
+
+
+def test_whole_classes_file_fits_a_model_exported_with_labels_offset(lenet, one_image, tmp_path, capsys):
+    """research/slim's background class: 11 classes, offset 1, 10 outputs named from 'femme' on."""
+    tfrecord = write_tfrecord(str(tmp_path / "one.tfrecord"), {one_image[0]: open(one_image[1], "rb").read()})
+    checkpoint = str(tmp_path / "model.ckpt-1")
+    expected = eval_probabilities(tfrecord, "lenet", 10, 28, "single", checkpoint, save_random=True)
+    frozen = tmp_path / "frozen.pb"
+    assert export("--checkpoint_path", checkpoint, "--frozen_graph", frozen, "--model_name", "lenet",
+                  "--classes_file", CLASSES_FILE, "--labels_offset", 1) == 0
+    capsys.readouterr()
+    for extra in ([], ["--labels", CLASSES_FILE]):
+        assert label("--image", one_image[1], "--graph", frozen, "--json", "--top_k", 0, *extra) == 0
+        assert_matches(json_scores(capsys.readouterr().out), expected, lenet["classes"][1:])
