@@ -113,16 +113,28 @@ def _build(spec):
     return logits, predictions
 
 
+def _input_names(node):
+    return [name.lstrip("^").split(":")[0] for name in node.input]
+
+
 def _drop_softmax(nodes, output_node):
-    """Removes `output_node` and the nodes of its scope left without consumers."""
-    scope = output_node.rsplit("/", 1)[0] + "/" if "/" in output_node else output_node
-    nodes = [node for node in nodes if node.name != output_node]
+    """Removes `output_node` and those of its ancestors that nothing else uses any more (the softmax);
+    the logits, variables and their initializers stay."""
+    by_name = {node.name: node for node in nodes}
+    ancestors, pending = set(), [output_node]
+    while pending:
+        for name in _input_names(by_name[pending.pop()]):
+            if name not in ancestors and name in by_name:
+                ancestors.add(name)
+                pending.append(name)
+    removed = {output_node}
     while True:
-        consumed = {name.lstrip("^").split(":")[0] for node in nodes for name in node.input}
-        kept = [node for node in nodes if not node.name.startswith(scope) or node.name in consumed]
-        if len(kept) == len(nodes):
-            return nodes
-        nodes = kept
+        kept = [node for node in nodes if node.name not in removed]
+        consumed = {name for node in kept for name in _input_names(node)}
+        unused = {name for name in ancestors - removed if name not in consumed}
+        if not unused:
+            return kept
+        removed |= unused
 
 
 def build_inference_graph(spec):

@@ -183,3 +183,21 @@ def test_checkpoint_of_another_network_is_refused(lenet_run, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "does not fit this graph" in error and "CifarNet/" in error
     assert not os.path.exists(tmp_path / "f.pb")
+
+
+def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
+    """As in inception_v4 ('InceptionV4/Logits/Predictions') or NASNet ('final_layer/predictions'), where
+    the logits' variables share the softmax's scope."""
+    graph = tf.Graph()
+    with graph.as_default():
+        features = tf.placeholder(tf.float32, [None, 4], name="input")
+        with tf.variable_scope("Net/Logits", use_resource=False):
+            weights = tf.get_variable("weights", [4, 3])
+            logits = tf.matmul(features, weights, name="logits")
+            tf.nn.softmax(tf.identity(logits, name="before_softmax"), name="Predictions")
+        tf.sigmoid(logits, name="sigmoid")
+    nodes = export._drop_softmax(list(graph.as_graph_def().node), "Net/Logits/Predictions")
+    names = {node.name for node in nodes}
+    assert "Net/Logits/Predictions" not in names and "Net/Logits/before_softmax" not in names
+    assert {"Net/Logits/weights", "Net/Logits/weights/Assign", "Net/Logits/logits", "sigmoid"} <= names
+    assert len(names) == len(graph.as_graph_def().node) - 2
