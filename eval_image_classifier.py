@@ -47,6 +47,8 @@ def main(argv=None):
         raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
     following = args.eval_interval_secs is not None or args.timeout is not None
     checkpoint_dir = run_config.config_dir(args.checkpoint_path)
+    if following and not os.path.exists(args.checkpoint_path) and not os.path.exists(args.checkpoint_path + ".index"):
+        checkpoint_dir = args.checkpoint_path  # the training directory, not created yet
     if following:
         # The training config is written with the first checkpoint: wait for it before resolving defaults.
         os.makedirs(args.eval_dir, exist_ok=True)
