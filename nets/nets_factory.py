@@ -31,6 +31,8 @@ _NETWORK_MODULES = (
     "nets.mobilenet_v2",
     "nets.inception_v4",
     "nets.inception_resnet_v2",
+    "nets.nasnet",
+    "nets.pnasnet",
 )
 
 

@@ -1,0 +1,239 @@
+"""NASNet-A (Zoph et al., 2017) with research/slim's scope names: nasnet_cifar, _mobile and _large.
+
+Variables are at the top level, as in research/slim's checkpoints. The ImageNet stem is a 3x3
+stride-2 convolution 'conv0' / 'conv0_bn' and two reduction cells 'cell_stem_0', 'cell_stem_1'; the
+CIFAR stem a 3x3 convolution 'l1_stem_3x3' / 'l1_stem_bn'. Then come `num_cells` normal cells
+'cell_<n>', with reduction cells 'reduction_cell_0' and '_1' (which double the filters) before the
+cells at a third and two thirds of the way. The head 'final_layer' is a ReLU, global average pool,
+dropout and the fully connected 'final_layer/FC'; the softmax output is 'final_layer/predictions'
+(end point 'Predictions'). When training, the auxiliary head 'aux_<n>/aux_logits' (end point
+'AuxLogits') reads the cell before the second reduction, as research/slim builds it only then.
+
+Training applies drop path with research/slim's schedule, driven by the global step
+(`tf.train.get_or_create_global_step()`) over `total_training_steps`. The network functions take
+any field of `NasNetConfig` as a keyword argument to override the model's configuration.
+"""
+import dataclasses
+
+from engine.compat import slim, tf
+from nets import nasnet_utils
+from nets.nets_factory import ModelSpec, register_model
+
+
+@dataclasses.dataclass(frozen=True)
+class NasNetConfig:
+    """research/slim's hyper-parameters of a NASNet or PNASNet model."""
+    num_cells: int  # normal cells (reduction cells not counted)
+    num_conv_filters: int  # filters of the first normal cells; multiplied at each reduction
+    stem_multiplier: float
+    filter_scaling_rate: float = 2.0
+    num_reduction_layers: int = 2
+    drop_path_keep_prob: float = 1.0  # at the last cell, at the end of training
+    dense_dropout_keep_prob: float = 0.5
+    use_aux_head: bool = True
+    skip_reduction_layer_input: bool = False
+    total_training_steps: int = 250000  # steps until drop path reaches its full rate
+
+
+CIFAR_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=32, stem_multiplier=3.0,
+                            drop_path_keep_prob=0.6, dense_dropout_keep_prob=1.0,
+                            total_training_steps=937500)  # 600 epochs of batches of 32
+MOBILE_CONFIG = NasNetConfig(num_cells=12, num_conv_filters=44, stem_multiplier=1.0)
+LARGE_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=168, stem_multiplier=3.0,
+                            drop_path_keep_prob=0.7, skip_reduction_layer_input=True)
+
+
+def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
+    """He (fan-out) initialized, L2-regularized layers; convolutions without activation or biases."""
+    batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon, "scale": True,
+                         "fused": True}
+    with slim.arg_scope([slim.fully_connected, slim.conv2d, slim.separable_conv2d],
+                        weights_regularizer=slim.l2_regularizer(weight_decay),
+                        weights_initializer=slim.variance_scaling_initializer(mode="FAN_OUT")):
+        with slim.arg_scope([slim.fully_connected], activation_fn=None):
+            with slim.arg_scope([slim.conv2d, slim.separable_conv2d], activation_fn=None,
+                                biases_initializer=None):
+                with slim.arg_scope([slim.batch_norm], **batch_norm_params) as scope:
+                    return scope
+
+
+def nasnet_cifar_arg_scope(weight_decay=5e-4, batch_norm_decay=0.9, batch_norm_epsilon=1e-5):
+    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+
+def nasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
+    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+
+def nasnet_large_arg_scope(weight_decay=5e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
+    return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+
+class CellBuilder:
+    """Runs cells with their drop path keep probability (cell `index` of `total_num_cells`)."""
+
+    def __init__(self, config, total_num_cells, is_training, current_step=None):
+        self.config = config
+        self.total_num_cells = total_num_cells
+        self.drop_path = is_training and config.drop_path_keep_prob < 1.0
+        if self.drop_path and current_step is None:
+            current_step = tf.train.get_or_create_global_step()
+        self.current_step = current_step
+        self.index = 0  # counts every cell, stem and reduction cells included
+
+    def __call__(self, net, prev_layer, spec, filter_scaling, stride, scope):
+        keep_prob = None
+        if self.drop_path:
+            keep_prob = nasnet_utils.drop_path_keep_prob(
+                self.config.drop_path_keep_prob, self.index, self.total_num_cells, self.current_step,
+                self.config.total_training_steps)
+        self.index += 1
+        return nasnet_utils.cell(net, prev_layer, spec,
+                                 int(self.config.num_conv_filters * filter_scaling),
+                                 stride=stride, keep_prob=keep_prob, scope=scope)
+
+
+def imagenet_stem(images, config, build_cell, stem_spec):
+    """'conv0' and the two stride-2 stem cells; returns (net, outputs of the layers so far)."""
+    net = slim.conv2d(images, int(32 * config.stem_multiplier), [3, 3], stride=2, padding="VALID",
+                      scope="conv0")
+    net = slim.batch_norm(net, scope="conv0_bn")
+    cell_outputs = [None, net]
+    filter_scaling = 1.0 / config.filter_scaling_rate ** 2
+    for number in range(2):
+        net = build_cell(net, cell_outputs[-2], stem_spec, filter_scaling, 2, "cell_stem_%d" % number)
+        cell_outputs.append(net)
+        filter_scaling *= config.filter_scaling_rate
+    return net, cell_outputs
+
+
+def _cifar_stem(images, config):
+    net = slim.conv2d(images, int(config.num_conv_filters * config.stem_multiplier), 3,
+                      scope="l1_stem_3x3")
+    net = slim.batch_norm(net, scope="l1_stem_bn")
+    return net, [None, net]
+
+
+def aux_head(net, end_points, num_classes, scope):
+    """research/slim's auxiliary classifier on (the ReLU of) `net`: end_points['AuxLogits']."""
+    with tf.variable_scope(scope):
+        with tf.variable_scope("aux_logits"):
+            aux = slim.avg_pool2d(tf.nn.relu(net), [5, 5], stride=3, padding="VALID")
+            aux = slim.conv2d(aux, 128, [1, 1], scope="proj")
+            aux = tf.nn.relu(slim.batch_norm(aux, scope="aux_bn0"))
+            aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding="VALID", scope="Conv")
+            aux = tf.nn.relu(slim.batch_norm(aux, scope="aux_bn1"))
+            end_points["AuxLogits"] = slim.fully_connected(slim.flatten(aux), num_classes,
+                                                           activation_fn=None, scope="FC")
+
+
+def final_layer(net, end_points, num_classes, config, final_endpoint):
+    """ReLU, global pool, dropout and 'final_layer/FC'; returns (logits or pooled features, end_points)."""
+    with tf.variable_scope("final_layer"):
+        net = end_points["global_pool"] = nasnet_utils.global_avg_pool(tf.nn.relu(net))
+        if final_endpoint == "global_pool" or not num_classes:
+            return net, end_points
+        net = slim.dropout(net, config.dense_dropout_keep_prob, scope="dropout")
+        logits = end_points["Logits"] = slim.fully_connected(net, num_classes, activation_fn=None,
+                                                             scope="FC")
+        end_points["Predictions"] = tf.nn.softmax(logits, name="predictions")
+    return logits, end_points
+
+
+def check_final_endpoint(final_endpoint, end_points):
+    if final_endpoint is not None and final_endpoint not in end_points:
+        raise ValueError("unknown final_endpoint %r; end points: %s"
+                         % (final_endpoint, ", ".join(sorted(end_points))))
+
+
+def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, current_step):
+    """Builds NASNet-A with `config` ('imagenet' or 'cifar' `stem`)."""
+    if images.get_shape().ndims != 4:
+        raise ValueError("expected images of rank 4, got shape %s" % images.get_shape())
+    if not is_training:
+        config = dataclasses.replace(config, drop_path_keep_prob=1.0)
+    reductions = nasnet_utils.reduction_cell_indices(config.num_cells, config.num_reduction_layers)
+    aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
+    stem_cells = 2 if stem == "imagenet" else 0
+    build_cell = CellBuilder(config, config.num_cells + len(reductions) + stem_cells, is_training,
+                             current_step)
+    end_points = {}
+    with slim.arg_scope([slim.dropout, nasnet_utils.drop_path, slim.batch_norm],
+                        is_training=is_training):
+        if stem == "imagenet":
+            net, cell_outputs = imagenet_stem(images, config, build_cell,
+                                              nasnet_utils.NASNET_A_REDUCTION)
+        else:
+            net, cell_outputs = _cifar_stem(images, config)
+        end_points["Stem"] = net
+        if final_endpoint == "Stem":
+            return net, end_points
+
+        filter_scaling = 1.0
+        for number in range(config.num_cells):
+            if config.skip_reduction_layer_input:
+                prev_layer = cell_outputs[-2]  # the normal cell after a reduction skips it
+            if number in reductions:
+                filter_scaling *= config.filter_scaling_rate
+                name = "Reduction_Cell_%d" % reductions.index(number)
+                net = end_points[name] = build_cell(net, cell_outputs[-2],
+                                                    nasnet_utils.NASNET_A_REDUCTION, filter_scaling,
+                                                    2, name.lower())
+                if final_endpoint == name:
+                    return net, end_points
+                cell_outputs.append(net)
+            if not config.skip_reduction_layer_input:
+                prev_layer = cell_outputs[-2]
+            name = "Cell_%d" % number
+            net = end_points[name] = build_cell(net, prev_layer, nasnet_utils.NASNET_A_NORMAL,
+                                                filter_scaling, 1, name.lower())
+            if final_endpoint == name:
+                return net, end_points
+            if config.use_aux_head and number == aux_cell and num_classes and is_training:
+                aux_head(net, end_points, num_classes, "aux_%d" % number)
+            cell_outputs.append(net)
+
+        logits, end_points = final_layer(net, end_points, num_classes, config, final_endpoint)
+    check_final_endpoint(final_endpoint, end_points)
+    return logits, end_points
+
+
+def nasnet_cifar(images, num_classes=10, is_training=True, final_endpoint=None, current_step=None,
+                 **config):
+    """NASNet-A 6 @ 768 for 32x32 images; returns (logits [batch, num_classes], end_points)."""
+    return _nasnet(images, num_classes, is_training, dataclasses.replace(CIFAR_CONFIG, **config),
+                   "cifar", final_endpoint, current_step)
+
+
+def nasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, current_step=None,
+                  **config):
+    """NASNet-A 4 @ 1056 for ImageNet; returns (logits [batch, num_classes], end_points)."""
+    return _nasnet(images, num_classes, is_training, dataclasses.replace(MOBILE_CONFIG, **config),
+                   "imagenet", final_endpoint, current_step)
+
+
+def nasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, current_step=None,
+                 **config):
+    """NASNet-A 6 @ 4032 for ImageNet; returns (logits [batch, num_classes], end_points)."""
+    return _nasnet(images, num_classes, is_training, dataclasses.replace(LARGE_CONFIG, **config),
+                   "imagenet", final_endpoint, current_step)
+
+
+nasnet_cifar.default_image_size = 32
+nasnet_mobile.default_image_size = 224
+nasnet_large.default_image_size = 331
+
+# The auxiliary head, built when training, reads a 5x5 map or larger: that of cell 11 (a stride of
+# 2) for CIFAR, of cell 7 / 11 (a stride of 16 after the VALID 'conv0') for ImageNet.
+register_model(ModelSpec(
+    name="nasnet_cifar", network_fn=nasnet_cifar, arg_scope_fn=nasnet_cifar_arg_scope,
+    default_image_size=32, preprocessing_name="cifarnet", logits_scopes=("final_layer", "aux_11"),
+    output_node="final_layer/predictions", min_image_size=9))
+register_model(ModelSpec(
+    name="nasnet_mobile", network_fn=nasnet_mobile, arg_scope_fn=nasnet_mobile_arg_scope,
+    default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
+    output_node="final_layer/predictions", min_image_size=67))
+register_model(ModelSpec(
+    name="nasnet_large", network_fn=nasnet_large, arg_scope_fn=nasnet_large_arg_scope,
+    default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_11"),
+    output_node="final_layer/predictions", min_image_size=67))

@@ -1,0 +1,103 @@
+"""PNASNet-5 (Liu et al., 2017) with research/slim's scope names: pnasnet_mobile and pnasnet_large.
+
+NASNet's ImageNet stem ('conv0', then 'cell_stem_0' and '_1', here PNASNet cells with stride 2),
+then `num_cells` PNASNet cells 'cell_<n>'. There are no separate reduction cells: the cells at a
+third and two thirds of the way take stride 2 and double the filters. Heads as NASNet's:
+'final_layer/FC' with softmax 'final_layer/predictions', and when training the auxiliary head
+'aux_<n>/aux_logits' on the cell before the second reduction. Drop path and configuration overrides
+work as in `nets.nasnet`.
+"""
+import dataclasses
+
+from engine.compat import slim
+from nets import nasnet, nasnet_utils
+from nets.nets_factory import ModelSpec, register_model
+
+# research/slim's PNasNetNormalCell.
+PNASNET_5 = nasnet_utils.CellSpec(
+    combinations=((("separable_5x5_2", 1), ("max_pool_3x3", 1)),
+                  (("separable_7x7_2", 0), ("max_pool_3x3", 0)),
+                  (("separable_5x5_2", 0), ("separable_3x3_2", 0)),
+                  (("separable_3x3_2", 4), ("max_pool_3x3", 0)),
+                  (("separable_3x3_2", 1), ("none", 0))),
+    concatenated=(2, 3, 4, 5, 6))
+
+LARGE_CONFIG = nasnet.NasNetConfig(num_cells=12, num_conv_filters=216, stem_multiplier=3.0,
+                                   drop_path_keep_prob=0.6, skip_reduction_layer_input=True)
+MOBILE_CONFIG = nasnet.NasNetConfig(num_cells=9, num_conv_filters=54, stem_multiplier=1.0,
+                                    skip_reduction_layer_input=True)
+
+
+def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
+    return nasnet.nasnet_large_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+
+def pnasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
+    return nasnet.nasnet_mobile_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
+
+
+def _pnasnet(images, num_classes, is_training, config, final_endpoint, current_step):
+    if images.get_shape().ndims != 4:
+        raise ValueError("expected images of rank 4, got shape %s" % images.get_shape())
+    if not config.skip_reduction_layer_input:
+        raise ValueError("PNASNet is built with skip_reduction_layer_input=True only")
+    if not is_training:
+        config = dataclasses.replace(config, drop_path_keep_prob=1.0)
+    reductions = nasnet_utils.reduction_cell_indices(config.num_cells, config.num_reduction_layers)
+    aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
+    build_cell = nasnet.CellBuilder(config, config.num_cells + 2, is_training, current_step)
+    end_points = {}
+    with slim.arg_scope([slim.dropout, nasnet_utils.drop_path, slim.batch_norm],
+                        is_training=is_training):
+        net, cell_outputs = nasnet.imagenet_stem(images, config, build_cell, PNASNET_5)
+        end_points["Stem"] = net
+        if final_endpoint == "Stem":
+            return net, end_points
+
+        filter_scaling = 1.0
+        for number in range(config.num_cells):
+            stride = 1
+            if number in reductions:
+                stride = 2
+                filter_scaling *= config.filter_scaling_rate
+            name = "Cell_%d" % number
+            net = end_points[name] = build_cell(net, cell_outputs[-2], PNASNET_5, filter_scaling,
+                                                stride, name.lower())
+            if final_endpoint == name:
+                return net, end_points
+            cell_outputs.append(net)
+            if config.use_aux_head and number == aux_cell and num_classes and is_training:
+                nasnet.aux_head(net, end_points, num_classes, "aux_%d" % number)
+
+        logits, end_points = nasnet.final_layer(net, end_points, num_classes, config, final_endpoint)
+    nasnet.check_final_endpoint(final_endpoint, end_points)
+    return logits, end_points
+
+
+def pnasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None,
+                   current_step=None, **config):
+    """PNASNet-5 mobile (9 cells, 54 filters); returns (logits [batch, num_classes], end_points)."""
+    return _pnasnet(images, num_classes, is_training, dataclasses.replace(MOBILE_CONFIG, **config),
+                    final_endpoint, current_step)
+
+
+def pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None,
+                  current_step=None, **config):
+    """PNASNet-5 large (12 cells, 216 filters); returns (logits [batch, num_classes], end_points)."""
+    return _pnasnet(images, num_classes, is_training, dataclasses.replace(LARGE_CONFIG, **config),
+                    final_endpoint, current_step)
+
+
+pnasnet_mobile.default_image_size = 224
+pnasnet_large.default_image_size = 331
+
+# The auxiliary head, built when training, needs the 5x5 map or larger of the cell before the second
+# reduction (a stride of 16 after the VALID 'conv0').
+register_model(ModelSpec(
+    name="pnasnet_mobile", network_fn=pnasnet_mobile, arg_scope_fn=pnasnet_mobile_arg_scope,
+    default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_5"),
+    output_node="final_layer/predictions", min_image_size=67))
+register_model(ModelSpec(
+    name="pnasnet_large", network_fn=pnasnet_large, arg_scope_fn=pnasnet_large_arg_scope,
+    default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
+    output_node="final_layer/predictions", min_image_size=67))
