@@ -14,6 +14,7 @@ import numpy as np
 
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
+from engine import events
 from engine import metrics as metrics_module
 from engine.compat import slim, tf
 from engine.errors import UserError
@@ -142,7 +143,7 @@ def write_results(eval_dir, result, step, checkpoint, label_mode):
         values.append(tf.Summary.Value(tag="eval/confusion_matrix", image=tf.Summary.Image(
             height=shape[0], width=shape[1], colorspace=3, encoded_image_string=png)))
     with tf.Graph().as_default():
-        writer = tf.summary.FileWriter(eval_dir)
+        writer = events.EventsWriter(eval_dir)
         writer.add_summary(tf.Summary(value=values), step)
         writer.close()
     report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)

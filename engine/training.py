@@ -11,7 +11,7 @@ import time
 
 from datasets import tfrecord_integrity, tfrecord_stats
 from datasets.input_pipeline import build_dataset
-from engine import mixed_precision, run_config
+from engine import events, mixed_precision, run_config
 from engine.compat import slim, tf
 from engine.errors import UserError
 from engine.progress import format_duration, say, warn
@@ -438,13 +438,13 @@ def train(settings, options):
             path, fine_tune_saver = fine_tune
             fine_tune_saver.restore(session, path)
             say("fine-tuning from %s" % path)
-        writer = tf.summary.FileWriter(options.train_dir, graph)
+        writer = events.EventsWriter(options.train_dir, graph)
         try:
             return _run_steps(session, options, train_op, summary_op, global_step, saver, writer)
         except tf.errors.DataLossError as error:
             raise tfrecord_integrity.damaged_file_error(settings.tfrecord_file, error)
         finally:
-            _close_writer(writer)
+            writer.close()
 
 
 def _recover_checkpoints(saver, train_dir):
@@ -456,13 +456,6 @@ def _recover_checkpoints(saver, train_dir):
     for name in os.listdir(train_dir):
         if name.startswith(CHECKPOINT_BASENAME + "-") and name.endswith("_temp"):
             shutil.rmtree(os.path.join(train_dir, name), ignore_errors=True)
-
-
-def _close_writer(writer):
-    try:
-        writer.close()
-    except (tf.errors.OpError, OSError) as error:
-        warn("TensorBoard events of %s could not be written: %s" % (writer.get_logdir(), _first_line(error)))
 
 
 def _first_line(error):

@@ -47,7 +47,7 @@ def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, 
 def test_disk_full_when_writing_the_results_is_a_message_and_keeps_the_previous_ones(faces, tmp_path, capsys):
     assert run_main(train_image_classifier.main, train_command(faces, tmp_path / "train", 1)[2:]) == 0
     disk = tmp_path / "disk"
-    with tiny_filesystem(disk, 64 << 10, largest_file=0) as limit:
+    with tiny_filesystem(disk, 64 << 10, largest_file=1024) as limit:  # metrics.json: several KB
         eval_dir = disk / "éval"
         os.makedirs(eval_dir)
         (eval_dir / "metrics.json").write_text('{"global_step": 0}\n', encoding="utf-8")
