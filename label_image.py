@@ -1,4 +1,4 @@
-"""Labels images with a frozen graph, as TensorFlow's label_image example does, without building TF.
+"""Labels images with a frozen graph, as TensorFlow's label_image example does, with pip TensorFlow (no Bazel).
 
     python label_image.py --image face.jpg --graph inception_v3_frozen_graph.pb \
         --labels labels/liste_labels.txt
