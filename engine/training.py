@@ -338,6 +338,11 @@ def input_batch(settings, options):
         return tf.data.make_one_shot_iterator(dataset).get_next()
 
 
+def session_config():
+    """The session settings of training (and of the benchmarks that time it)."""
+    return tf.ConfigProto()
+
+
 @dataclasses.dataclass
 class TrainGraph:
     global_step: object
@@ -421,7 +426,7 @@ def train(settings, options):
                                           options.ignore_missing_vars, spec.logits_scopes)
         graph.finalize()
 
-    with tf.Session(graph=graph) as session:
+    with tf.Session(graph=graph, config=session_config()) as session:
         session.run(init_op)
         if latest:
             if options.checkpoint_path:

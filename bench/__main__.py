@@ -1,0 +1,7 @@
+"""`python -m bench`: the whole benchmark suite (bench/suite.py)."""
+import sys
+
+from bench.suite import main
+from engine.cli import run_main
+
+sys.exit(run_main(main))
