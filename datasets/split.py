@@ -21,3 +21,31 @@ def in_split(filename, split, validation_percentage):
         raise UserError("--validation_percentage must be between 0 and 100, got %r" % validation_percentage)
     held_out = tf.strings.to_hash_bucket_fast(filename, 100) < int(validation_percentage)
     return held_out if split == "test" else tf.logical_not(held_out)
+
+
+def names_in_split(filenames, split, validation_percentage):
+    """The file names (with extension) among `filenames` that fall in `split`."""
+    if not filenames:
+        return []
+    keep = in_split(tf.constant(list(filenames)), split, validation_percentage)
+    keep = tf.broadcast_to(keep, [len(filenames)]).numpy()
+    return [name for name, kept in zip(filenames, keep) if kept]
+
+
+def main(argv=None):
+    """`python -m datasets.split FOLDER [--split test]`: prints the images of FOLDER in that split."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("folder", help="image folder")
+    parser.add_argument("--split", default="test", choices=SPLITS)
+    parser.add_argument("--validation_percentage", type=float, default=25.0)
+    args = parser.parse_args(argv)
+    for name in names_in_split(sorted(os.listdir(args.folder)), args.split, args.validation_percentage):
+        print(name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,3 +25,24 @@ $PY train_image_classifier.py --model_name mobilenet_v1_050 --train_dir demo/out
 
 step "4/6 evaluation on the held-out quarter (images training never saw)"
 $PY eval_image_classifier.py --checkpoint_path demo/output --eval_dir demo/output_eval --batch_size 32
+
+step "5/6 export the inference graph, then freeze it with TensorFlow's own tool (pip TensorFlow, no bazel)"
+$PY export_inference_graph.py --model_name mobilenet_v1_050 --image_size 96 --batch_size 8 \
+  --classes_file labels/liste_labels.txt --label_mode multi --output_file demo/mobilenet_v1_050_inf_graph.pb
+checkpoint=$($PY -c "import sys; from engine.compat import tf; print(tf.train.latest_checkpoint(sys.argv[1]))" demo/output)
+# freeze_graph logs TF1 deprecation notices at length: keep them in a file, show them only on failure.
+if ! $PY -m tensorflow.python.tools.freeze_graph --input_graph=demo/mobilenet_v1_050_inf_graph.pb \
+    --input_binary=true --input_checkpoint="$checkpoint" --output_graph=demo/mobilenet_v1_050_frozen_graph.pb \
+    --output_node_names=MobilenetV1/Predictions/Reshape_1 > demo/freeze_graph.log 2>&1; then
+  cat demo/freeze_graph.log; exit 1
+fi
+echo "froze $checkpoint into demo/mobilenet_v1_050_frozen_graph.pb"
+
+step "6/6 label_image on two held-out faces with the frozen graph"
+for face in $($PY -m datasets.split demo/images --split test | sed -n 1,2p); do
+  echo "$face: $(tr '\n' ' ' < "demo/annotations/${face%.*}.txt")"
+  $PY label_image.py --image "demo/images/$face" --graph demo/mobilenet_v1_050_frozen_graph.pb \
+    --labels labels/liste_labels.txt --top_k 5
+done
+echo
+echo "demo done: TensorBoard with  .venv/bin/tensorboard --logdir=train:demo/output,eval:demo/output_eval"
