@@ -4,7 +4,7 @@ Every face carries exactly one label of each of the five attributes of `labels/l
 each attribute is drawn as a large cue a small CNN learns from a few hundred images:
   gender  homme: short hair cap and a beard          femme: long hair falling to the shoulders
   eyes    yeux_ronds: round eyes                     yeux_amandes: wide, thin almond eyes
-  nose    nez_rond: a big round red blob             nez_pointu: a long pointed triangle
+  nose    nez_rond: a big round red blob             nez_pointu: a long pointed blue triangle
   face    visage_rond: an ellipse                    visage_carre: a square with small rounded corners
   age     jeune: dark hair, no wrinkle   age_moyen: grey hair, two lines   vieux: white hair, wrinkles
 Background colour, skin tone, position and scale vary a little, and light noise is added.
@@ -144,11 +144,11 @@ def draw_face(rng, size, labels=None):
     # Nose: a big round red blob, or a long pointed triangle in the contrasting colour of the outline.
     ny = cy + fh * 0.15
     if nose == "nez_rond":
-        nr = fw * 0.3
+        nr = fw * 0.36
         draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=(205, 60, 60), outline=outline, width=stroke)
     else:
-        draw.polygon([(cx, ny - fh * 0.42), (cx - fw * 0.13, ny + fh * 0.2), (cx + fw * 0.13, ny + fh * 0.2)],
-                     fill=outline)
+        draw.polygon([(cx, ny - fh * 0.5), (cx - fw * 0.2, ny + fh * 0.25), (cx + fw * 0.2, ny + fh * 0.25)],
+                     fill=(40, 40, 160), outline=outline)
 
     my = cy + fh * 0.55
     draw.line((cx - fw * 0.3, my, cx + fw * 0.3, my), fill=(170, 40, 50), width=stroke * 2)
