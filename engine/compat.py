@@ -2,7 +2,7 @@
 
 Import `tf` and `slim` from here, never directly, so the shims below run first:
 - tf_slim 1.1.0 imports `tf_keras.legacy_tf_layers`, which tf-keras 2.16+ only ships as
-  `tf_keras.src.legacy_tf_layers`: alias it before tf_slim is imported.
+  `tf_keras.src.legacy_tf_layers`: alias it before tf_slim is imported (on first use of `slim`).
 - TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
   descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
   unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
@@ -37,14 +37,27 @@ else:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     with _quiet_stderr_fd():
         import tensorflow.compat.v1 as tf  # noqa: E402
-import tf_keras.src.legacy_tf_layers as _legacy_tf_layers  # noqa: E402
-
-sys.modules.setdefault("tf_keras.legacy_tf_layers", _legacy_tf_layers)
-
-import tf_slim as slim  # noqa: E402
-
 tf.get_logger().setLevel("ERROR")
 warnings.filterwarnings("ignore", message=r".*`layer.apply` is deprecated.*")
 warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _load_slim():
+    import tf_keras.src.legacy_tf_layers as legacy_tf_layers
+
+    sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy_tf_layers)
+    import tf_slim
+
+    return tf_slim
+
+
+def __getattr__(name):
+    """`slim` is imported on first use, so tools that only run a frozen graph (label_image) skip
+    tf_keras and tf_slim."""
+    if name == "slim":
+        globals()["slim"] = _load_slim()
+        return globals()["slim"]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
 
 __all__ = ["tf", "slim"]
