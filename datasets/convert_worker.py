@@ -6,6 +6,7 @@ are read from it (the CSV is being built), otherwise `label_indexes` come from t
 TensorFlow (for the Example message) is imported by init(), not by this module: forked workers
 inherit the parent's import.
 """
+import os
 import signal
 
 from datasets.annotations import label_key, match_labels, read_annotation
@@ -33,6 +34,20 @@ def init(classes, ignore_interrupts=True):
     if ignore_interrupts:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with_parent()
+
+
+def _die_with_parent():
+    """Linux: the worker is killed when the conversion process dies, even by kill -9 (a pool worker left
+    behind would wait forever for its next task)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(1)
 
 
 def process(task):

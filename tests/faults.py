@@ -1,12 +1,12 @@
 """Helpers of the fault-injection tests (test_faults_*.py; no tests here): the scripts run as real
 processes, checkpoints read back whole, a tiny full filesystem, damaged TFRecord files."""
 import contextlib
+import hashlib
 import os
 import random
 import re
 import resource
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -75,7 +75,6 @@ def latest_step(train_dir):
 
 
 def file_digests(folder, prefix=""):
-    import hashlib
     return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
             for name in sorted(os.listdir(folder)) if name.startswith(prefix)
             and os.path.isfile(os.path.join(folder, name))}
@@ -166,7 +165,3 @@ def wait_gone(process, seconds):
     process.wait(timeout=seconds)
     return time.monotonic() - started
 
-
-def kill(process, signum=signal.SIGKILL):
-    if process.poll() is None:
-        process.send_signal(signum)

@@ -12,7 +12,7 @@ from engine.cli import run_main
 from faults import (assert_no_traceback, file_digests, latest_step, read_until, run, script, start,
                     tiny_filesystem, train_command)
 
-TARGET = 40
+TARGET = 30
 
 
 def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, tmp_path):
