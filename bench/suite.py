@@ -161,15 +161,26 @@ def run_suite(names, smoke, output, log=print, timeout=None):
         report["benchmarks"][name] = outcome = run_benchmark(name, smoke, timeout)
         log("  %s in %.0f s%s" % (name, outcome["seconds"], "" if not outcome["error"] else
                                    ": " + outcome["error"]))
+        for item in outcome["rows"]:
+            log("    %s: ours %s, baseline %s %s, ratio %s%s" % (
+                item["measure"] or item["benchmark"], _cell(item["ours"]), _cell(item["baseline"]), item["unit"],
+                _cell(item["ratio"]), " (target %s: %s)" % (item["target"], _cell(item["met"]))
+                if item["target"] else ""))
+        _write(report, names, output)  # what has run so far, in case a later benchmark hangs
     report["machine_after"] = {"load_average": list(os.getloadavg())}
-    rows = [item for name in names for item in report["benchmarks"][name]["rows"]]
+    return _write(report, names, output)
+
+
+def _write(report, names, output):
+    rows = [item for name in names if name in report["benchmarks"] for item in report["benchmarks"][name]["rows"]]
     report["rows"] = rows
     report["table"] = table(rows)
     if output:
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-        with open(output, "w", encoding="utf-8") as handle:
+        with open(output + ".tmp", "w", encoding="utf-8") as handle:
             json.dump(report, handle, indent=2)
             handle.write("\n")
+        os.replace(output + ".tmp", output)
     return report
 
 
