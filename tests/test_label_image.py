@@ -79,9 +79,13 @@ def test_text_output_best_first_and_top_k(lenet, one_image, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all(TEXT_LINE.match(line) for line in lines)
     scores = [float(TEXT_LINE.match(line).group(2)) for line in lines]
-    best = np.argsort(-lenet["expected"][name])[:3]
-    assert [TEXT_LINE.match(line).group(1) for line in lines] == [lenet["classes"][i] for i in best]
-    np.testing.assert_allclose(scores, lenet["expected"][name][best], atol=1e-3)
+    expected = dict(zip(lenet["classes"], lenet["expected"][name]))
+    # Best first, each label with its own score, and the three best scores (saturated sigmoids of a
+    # 2-step model may tie, so names are matched through their scores, not through an argsort).
+    assert scores == sorted(scores, reverse=True)
+    for line, score in zip(lines, scores):
+        assert abs(expected[TEXT_LINE.match(line).group(1)] - score) < 1e-3, line
+    np.testing.assert_allclose(scores, np.sort(lenet["expected"][name])[::-1][:3], atol=1e-3)
 
 
 def test_class_names_default_to_the_recorded_ones_and_plain_label_lists_work(lenet, one_image, tmp_path,
@@ -119,12 +123,13 @@ def _png(array):
 
 def test_explicit_mean_and_std_resize_then_scale(lenet, tmp_path, capsys):
     # A 28x28 image: lenet's evaluation (crop or pad to 28, then (x - 128) / 128) equals --input_mean 128
-    # --input_std 128 (resize to 28x28: unchanged).
+    # --input_std 128 (resize to 28x28: unchanged). --input_std 1e6 feeds near-zero pixels: other scores
+    # even when the 2-step model's sigmoids saturate on real inputs.
     pixels = np.random.RandomState(1).randint(0, 256, (28, 28, 3)).astype(np.uint8)
     path = tmp_path / "small.png"
     path.write_bytes(_png(pixels))
     runs = []
-    for extra in ([], ["--input_mean", 128, "--input_std", 128], ["--input_mean", 0, "--input_std", 1],
+    for extra in ([], ["--input_mean", 128, "--input_std", 128], ["--input_mean", 0, "--input_std", 1e6],
                   ["--input_mean", 128, "--input_std", 128, "--input_height", 28, "--input_width", 28]):
         assert label("--image", path, "--graph", lenet["frozen"], "--json", "--top_k", 0, *extra) == 0
         runs.append(json_scores(capsys.readouterr().out)["small.png"])
@@ -153,7 +158,7 @@ def test_grayscale_rgba_bmp_gif_and_jpeg_images_are_labeled(lenet, tmp_path, cap
                               "rgba.png"]
     for same in (("gray.png", "gray_as_rgb.png", "anim.gif"), ("rgba.png", "rgb.png", "rgb.bmp")):
         for name in same[1:]:  # equal pixels, equal scores (up to the batch's float rounding)
-            assert all(abs(scores[name][k] - scores[same[0]][k]) < 1e-6 for k in scores[name])
+            assert all(abs(scores[name][k] - scores[same[0]][k]) < 1e-4 for k in scores[name])
 
 
 @pytest.fixture(scope="module")
