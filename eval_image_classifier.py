@@ -70,11 +70,12 @@ def main(argv=None):
         max_num_batches=args.max_num_batches, moving_average_decay=args.moving_average_decay,
         num_readers=args.num_readers, num_preprocessing_threads=args.num_preprocessing_threads,
         skip_corrupt_records=args.skip_corrupt_records)
-    if not following:
-        evaluation.evaluate_once(evaluation.Evaluator(settings, label_mode, options), checkpoint, args.eval_dir)
-        return 0
-    evaluator = evaluation.Evaluator(settings, label_mode, options)
-    evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0, args.timeout)
+    with evaluation.Evaluator(settings, label_mode, options) as evaluator:
+        if following:
+            evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,
+                              args.timeout)
+        else:
+            evaluation.evaluate_once(evaluator, checkpoint, args.eval_dir)
     return 0
 
 

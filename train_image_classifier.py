@@ -125,8 +125,8 @@ def main(argv=None):
             raise UserError("--%s must be at least 1, got %d" % (name, getattr(args, name)))
     recorded = run_config.read_config(args.train_dir)
     if recorded and args.model_name and args.model_name != recorded.get("model_name"):
-        from engine.compat import tf
-        if tf.train.latest_checkpoint(args.train_dir):
+        from engine.training import latest_checkpoint
+        if latest_checkpoint(args.train_dir):
             raise UserError("%s holds a %s training run; --model_name %s would not resume it. "
                             "Use another --train_dir" % (args.train_dir, recorded.get("model_name"),
                                                          args.model_name))

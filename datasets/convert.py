@@ -29,6 +29,7 @@ from datasets.convert_worker import process, write_shard
 from datasets.csv_file import CsvWriter, group_by_image, read_csv
 from datasets.image_files import IMAGE_EXTENSIONS
 from datasets.progress import PeriodicProgress
+from engine import atomic_files
 from engine.cli import add_bool_flag
 from engine.compat import tf
 from engine.errors import UserError
@@ -125,29 +126,16 @@ class _Warnings:
             self.warn("more files skipped for %r: only counted in the summary from now on" % reason)
 
 
-class _Temporary:
-    """A file written under a temporary name beside `path`, renamed to `path` by commit() only."""
-
-    def __init__(self, path):
-        folder = os.path.dirname(os.path.abspath(path))
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as error:
-            raise UserError("cannot create the folder %r for %r (%s)" % (folder, path, error.strerror or error))
-        if os.path.isdir(path):
-            raise UserError("%r is a folder; give a file path" % path)
-        self.path = path
-        self.temporary = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-
-    def commit(self):
-        os.replace(self.temporary, self.path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if os.path.exists(self.temporary):
-            os.remove(self.temporary)
+def _output(path):
+    """atomic_files.replacing(path), once the folder of `path` exists and `path` is not a folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UserError("cannot create the folder %r for %r (%s)" % (folder, path, error.strerror or error))
+    if os.path.isdir(path):
+        raise UserError("%r is a folder; give a file path" % path)
+    return atomic_files.replacing(path)
 
 
 @contextlib.contextmanager
@@ -297,17 +285,19 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
     log("converting %d images with %d worker process(es)" % (len(tasks), max(1, num_workers)))
 
     with _sigterm_as_interrupt(), _write_errors(tfrecord_path, csv_path), contextlib.ExitStack() as stack:
-        record_file = stack.enter_context(_Temporary(tfrecord_path))
-        csv_file = stack.enter_context(_Temporary(csv_path)) if build_csv else None
+        # Leaving the stack without an exception renames the temporaries over the outputs, the CSV first
+        # (stacked last); any exception removes them.
+        record_temporary = stack.enter_context(_output(tfrecord_path))
         csv_writer = None
-        if csv_file:
-            handle = stack.enter_context(open(csv_file.temporary, "w", encoding="utf-8", newline=""))
+        if build_csv:
+            csv_temporary = stack.enter_context(_output(csv_path))
+            handle = stack.enter_context(open(csv_temporary, "w", encoding="utf-8", newline=""))
             csv_writer = CsvWriter(handle, classes)
         progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
         # Driving the loop by the results runs the generator to its end, so the TFRecord (and the pool)
-        # is closed before the rename below; closing() also ends it when the loop is interrupted.
+        # is closed before the renames; closing() also ends it when the loop is interrupted.
         results = stack.enter_context(contextlib.closing(_write_records(
-            [task for _key, task in tasks], classes, num_workers, record_file.temporary)))
+            [task for _key, task in tasks], classes, num_workers, record_temporary)))
         for index, result in enumerate(results):
             (stem, extension), task = tasks[index]
             for name in result[-1]:
@@ -322,14 +312,9 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
                 summary.label_counts.update(labels)
             progress.update(1)
         progress.done()
-        if csv_file:
-            handle.close()
         if not summary.images_written:
             raise UserError("no image could be written (%s); check --image_dir %r, --labels_dir %r and the "
                             "classes file %r" % (_reasons(summary), image_dir, labels_dir, classes_path))
-        if csv_file:
-            csv_file.commit()
-        record_file.commit()
     return summary
 
 

@@ -36,9 +36,10 @@ class CsvWriter:
 
     def write_image(self, image, extension, height, width, label_indexes):
         """One row per label; `label_indexes` are 0-based indexes into the classes."""
-        for index in label_indexes:
-            self._writer.writerow((image, extension, int(height), int(width), index + 1, self.classes[index]))
-            self.rows += 1
+        height, width = int(height), int(width)
+        self._writer.writerows([(image, extension, height, width, index + 1, self.classes[index])
+                                for index in label_indexes])
+        self.rows += len(label_indexes)
 
 
 def write_csv(path, rows, classes):

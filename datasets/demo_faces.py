@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from datasets.progress import PeriodicProgress
+from engine import atomic_files
 from engine.cli import run_main
 from engine.errors import UserError
 
@@ -158,16 +159,6 @@ def draw_face(rng, size, labels=None):
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), labels
 
 
-def _write_atomically(path, write):
-    temporary = "%s.%d.tmp" % (path, os.getpid())
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
 def image_name(index):
     return "face_%05d" % index
 
@@ -198,16 +189,13 @@ def generate(output_dir, count, size=128, seed=0, png_every=PNG_EVERY, log=print
         name = image_name(index)
         extension = "png" if png_every and index % png_every == png_every - 1 else "jpg"
         image_path = os.path.join(images_dir, "%s.%s" % (name, extension))
-        if extension == "png":
-            _write_atomically(image_path, lambda path: image.save(path, "PNG", compress_level=1))
-        else:
-            _write_atomically(image_path, lambda path: image.save(path, "JPEG", quality=92))
+        with atomic_files.replacing(image_path) as temporary:
+            if extension == "png":
+                image.save(temporary, "PNG", compress_level=1)
+            else:
+                image.save(temporary, "JPEG", quality=92)
         text = "".join(label + "\n" for label in labels)
-
-        def write_text(path, text=text):
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-        _write_atomically(os.path.join(annotations_dir, name + ".txt"), write_text)
+        atomic_files.write_bytes(os.path.join(annotations_dir, name + ".txt"), text.encode("utf-8"))
         keep.update((os.path.basename(image_path), name + ".txt"))
         written[name] = labels
         progress.update(1)

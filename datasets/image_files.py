@@ -76,7 +76,7 @@ def _keep_jpeg(data):
     precision, height, width, components, marker = frame
     if precision != 8 or components not in (1, 3) or marker not in _JPEG_SOF_KEPT or not height or not width:
         return None
-    if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+    if not data.endswith(b"\xff\xd9") and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         _decode(data)  # no EOI at the end: truncated unless Pillow decodes it completely
     return data, "jpeg", height, width
 

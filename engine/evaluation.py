@@ -5,7 +5,6 @@ those training never saw; every image of the split is counted once (the last par
 """
 import dataclasses
 import io
-import json
 import os
 import re
 import time
@@ -14,12 +13,12 @@ import numpy as np
 
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
-from engine import events
+from engine import atomic_files, events
 from engine import metrics as metrics_module
 from engine.compat import slim, tf
 from engine.errors import UserError
 from engine.progress import RateMeter, say, warn
-from engine.training import build_network, check_checkpoint_fits, resolve_checkpoint
+from engine.training import build_network, check_checkpoint_fits, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
@@ -39,10 +38,15 @@ class EvalOptions:
 
 
 class Evaluator:
-    """The evaluation graph of one network; `evaluate(checkpoint)` restores and runs it over the split."""
+    """The evaluation graph of one network; `evaluate(checkpoint)` restores and runs it over the split.
+
+    One session serves every evaluation (following a training run evaluates many checkpoints): the graph
+    is optimized and the kernels are set up once, not once per checkpoint. close() releases it; the
+    evaluator is also a context manager."""
 
     def __init__(self, settings, label_mode, options):
         self.settings, self.label_mode, self.options = settings, label_mode, options
+        self._session = None
         self.graph = tf.Graph()
         with self.graph.as_default():
             preprocess = preprocessing_factory.get_preprocessing(
@@ -70,37 +74,51 @@ class Evaluator:
             self.saver = tf.train.Saver(to_restore)
             self.graph.finalize()
 
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
     def evaluate(self, checkpoint):
         """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
         probabilities, labels = [], []
         meter = RateMeter(unit="images")
         last_line = time.monotonic()
-        with tf.Session(graph=self.graph) as session:
-            check_checkpoint_fits(checkpoint, self.to_restore, "%s with %d classes" % (
-                self.settings.model_name, self.settings.num_classes))
+        check_checkpoint_fits(checkpoint, self.to_restore, "%s with %d classes" % (
+            self.settings.model_name, self.settings.num_classes))
+        if self._session is None:
+            self._session = tf.Session(graph=self.graph)
+        session = self._session
+        with self.graph.as_default():  # Saver.restore outside its graph would run eagerly
             self.saver.restore(session, checkpoint)
-            session.run(self.iterator.initializer)
-            batches = 0
-            while self.options.max_num_batches is None or batches < self.options.max_num_batches:
-                try:
-                    values = session.run(self.fetches)
-                except tf.errors.OutOfRangeError:
-                    break
-                except tf.errors.DataLossError as error:
-                    raise tfrecord_integrity.damaged_file_error(self.settings.tfrecord_file, error)
-                except tf.errors.InvalidArgumentError as error:
-                    if "decode" not in str(error).lower() and "image" not in str(error).lower():
-                        raise
-                    raise UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
-                                    "download_and_convert_data.py or pass --skip_corrupt_records"
-                                    % (self.settings.tfrecord_file, str(error).strip().splitlines()[0]))
-                probabilities.append(values["probabilities"])
-                labels.append(values["labels"])
-                batches += 1
-                meter.update(len(values["labels"]))
-                if time.monotonic() - last_line > 10:
-                    say("  evaluated %s" % meter.line())
-                    last_line = time.monotonic()
+        session.run(self.iterator.initializer)
+        batches = 0
+        while self.options.max_num_batches is None or batches < self.options.max_num_batches:
+            try:
+                values = session.run(self.fetches)
+            except tf.errors.OutOfRangeError:
+                break
+            except tf.errors.DataLossError as error:
+                raise tfrecord_integrity.damaged_file_error(self.settings.tfrecord_file, error)
+            except tf.errors.InvalidArgumentError as error:
+                if "decode" not in str(error).lower() and "image" not in str(error).lower():
+                    raise
+                raise UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
+                                "download_and_convert_data.py or pass --skip_corrupt_records"
+                                % (self.settings.tfrecord_file, str(error).strip().splitlines()[0]))
+            probabilities.append(values["probabilities"])
+            labels.append(values["labels"])
+            batches += 1
+            meter.update(len(values["labels"]))
+            if time.monotonic() - last_line > 10:
+                say("  evaluated %s" % meter.line())
+                last_line = time.monotonic()
         if not probabilities:
             raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
                             "or another --validation_percentage" % (self.options.split,
@@ -149,13 +167,8 @@ def write_results(eval_dir, result, step, checkpoint, label_mode):
     report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)
     path = os.path.join(eval_dir, METRICS_NAME)
     try:
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(path + ".tmp", path)
+        atomic_files.write_json(path, report)
     except OSError as error:
-        if os.path.exists(path + ".tmp"):
-            os.remove(path + ".tmp")
         raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
                         % (path, error.strerror or error, METRICS_NAME))
     return path
@@ -180,7 +193,7 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
     done, results = set(), []
     last_new = time.monotonic()
     while True:
-        checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
+        checkpoint = latest_checkpoint(checkpoint_dir)
         if checkpoint and checkpoint not in done:
             started = time.monotonic()
             done.add(checkpoint)
@@ -206,7 +219,7 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
 def wait_for_first_checkpoint(checkpoint_dir, timeout_secs):
     """Waits until `checkpoint_dir` holds a checkpoint; False when `timeout_secs` pass first."""
     start, said = time.monotonic(), False
-    while not tf.train.latest_checkpoint(checkpoint_dir):
+    while not latest_checkpoint(checkpoint_dir):
         if timeout_secs is not None and time.monotonic() - start > timeout_secs:
             say("no checkpoint in %s after %g s: stopping after 0 evaluation(s)" % (checkpoint_dir, timeout_secs))
             return False
@@ -218,7 +231,7 @@ def wait_for_first_checkpoint(checkpoint_dir, timeout_secs):
 
 
 def find_checkpoint_once(checkpoint_path):
-    if os.path.isdir(checkpoint_path) and not tf.train.latest_checkpoint(checkpoint_path):
+    if os.path.isdir(checkpoint_path) and not latest_checkpoint(checkpoint_path):
         raise UserError("no checkpoint in %r yet: train first (train_image_classifier.py --train_dir %s), or "
                         "pass --eval_interval_secs to wait for one" % (checkpoint_path, checkpoint_path))
     return resolve_checkpoint(checkpoint_path)

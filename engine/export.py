@@ -19,6 +19,7 @@ import json
 import os
 import warnings
 
+from engine import atomic_files
 from engine.compat import tf
 from engine.errors import UserError
 from engine.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
@@ -203,16 +204,7 @@ def freeze(graph_def, checkpoint, output_nodes, use_moving_averages=False):
 
 def write_graph(graph_def, path):
     """Writes a binary GraphDef atomically (temporary name, then rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    temporary = "%s.tmp-%d" % (path, os.getpid())
     try:
-        os.makedirs(directory, exist_ok=True)
-        with open(temporary, "wb") as handle:
-            handle.write(graph_def.SerializeToString(deterministic=True))
-        os.replace(temporary, path)
+        return atomic_files.write_bytes(path, graph_def.SerializeToString(deterministic=True))
     except OSError as error:
         raise UserError("cannot write %r (%s); choose another output path" % (path, error))
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path

@@ -10,6 +10,7 @@ is_training.
 import json
 import os
 
+from engine import atomic_files
 from engine.errors import UserError
 
 INPUT_NODE = "input"
@@ -50,15 +51,7 @@ def read_metadata_file(graph_path):
 def write_metadata_file(meta, graph_path):
     """Writes `meta` beside `graph_path` atomically (temporary name, then rename); returns its path."""
     path = metadata_path(graph_path)
-    temporary = "%s.tmp-%d" % (path, os.getpid())
     try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle, indent=2, sort_keys=True, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(temporary, path)
+        return atomic_files.write_json(path, meta, sort_keys=True)
     except OSError as error:
         raise UserError("cannot write %r (%s); choose another output path" % (path, error))
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path

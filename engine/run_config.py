@@ -7,6 +7,7 @@ labels_offset, tfrecord_file, path_to_csv, classes_file, mixed_precision.
 import json
 import os
 
+from engine import atomic_files
 from engine.errors import UserError
 
 CONFIG_NAME = "train_config.json"
@@ -19,14 +20,7 @@ def config_dir(checkpoint_path):
 
 
 def write_config(train_dir, config):
-    os.makedirs(train_dir, exist_ok=True)
-    path = os.path.join(train_dir, CONFIG_NAME)
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(config, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(temporary, path)
-    return path
+    return atomic_files.write_json(os.path.join(train_dir, CONFIG_NAME), config, sort_keys=True)
 
 
 def read_config(checkpoint_path):

@@ -148,10 +148,37 @@ def _example_scopes():
     return ", ".join(names[-4:])
 
 
+def latest_checkpoint(directory):
+    """The newest checkpoint of `directory` (a file prefix), or None. TensorFlow's state file `checkpoint`
+    names it; when that file is missing or names nothing left, the `model.ckpt-STEP` of the highest step
+    whose files are all there is taken, so a lost state file does not restart training from step 0."""
+    latest = tf.train.latest_checkpoint(directory)
+    if latest or not os.path.isdir(directory):
+        return latest
+    steps = []
+    for name in os.listdir(directory):
+        stem, _, step = name[:-len(".index")].rpartition("-")
+        if name.endswith(".index") and stem == CHECKPOINT_BASENAME and step.isdigit():
+            steps.append(int(step))
+    for step in sorted(steps, reverse=True):
+        prefix = os.path.join(directory, "%s-%d" % (CHECKPOINT_BASENAME, step))
+        if tf.train.checkpoint_exists(prefix) and _data_files_complete(prefix):
+            return prefix
+    return None
+
+
+def _data_files_complete(prefix):
+    """Whether every `PREFIX.data-NNNNN-of-MMMMM` shard of a checkpoint exists."""
+    folder, stem = os.path.split(prefix)
+    shards = [name.rsplit("-of-", 1) for name in os.listdir(folder) if name.startswith(stem + ".data-")]
+    counts = {int(total) for _, total in shards if total.isdigit()}
+    return len(counts) == 1 and len(shards) == counts.pop()
+
+
 def resolve_checkpoint(path, flag="--checkpoint_path"):
     """A checkpoint file prefix from a file prefix or a directory (its latest checkpoint)."""
     if os.path.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
+        latest = latest_checkpoint(path)
         if not latest:
             raise UserError("%s %r is a directory with no checkpoint in it" % (flag, path))
         return latest
@@ -419,7 +446,7 @@ def train(settings, options):
         global_step, train_op, summary_op, saver, init_op = (
             ops.global_step, ops.train_op, ops.summary_op, ops.saver, ops.init_op)
 
-        latest = tf.train.latest_checkpoint(options.train_dir)
+        latest = latest_checkpoint(options.train_dir)
         fine_tune = None
         if latest is None and options.checkpoint_path:
             fine_tune = fine_tuning_saver(options.checkpoint_path, options.checkpoint_exclude_scopes,
@@ -476,7 +503,7 @@ def _save(session, saver, options, global_step):
     """Saves a checkpoint of the current step; a UserError when it cannot be written (disk full), with the
     last complete checkpoint left as the one TensorFlow's checkpoint state file names."""
     step = session.run(global_step)
-    latest = tf.train.latest_checkpoint(options.train_dir)
+    latest = latest_checkpoint(options.train_dir)
     if latest and latest.endswith("-%d" % step):
         return latest  # already saved: writing it again could only damage it
     try:

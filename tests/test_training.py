@@ -67,6 +67,18 @@ def test_resume_continues_the_step_count(faces, tmp_path, capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
+def test_resume_without_the_checkpoint_state_file_takes_the_newest_complete_checkpoint(faces, tmp_path, capsys):
+    assert train(faces, tmp_path, 3, "--save_interval_secs", "0") == 0
+    os.remove(tmp_path / "checkpoint")
+    # A save killed halfway: the index of step 9 without its data file must not be taken.
+    (tmp_path / "model.ckpt-9.index").write_bytes((tmp_path / "model.ckpt-3.index").read_bytes())
+    assert train(faces, tmp_path, 5) == 0
+    output = capsys.readouterr().out
+    assert "resuming from" in output and "model.ckpt-3" in output.split("resuming from")[1].splitlines()[0]
+    assert "step 4/5" in output.split("resuming")[1] and "step 1/5" not in output.split("resuming")[1]
+    assert int(checkpoint_values(tmp_path / "model.ckpt-5")["global_step"]) == 5
+
+
 def test_fine_tuning_restores_all_but_excluded_scopes_and_trains_only_the_trainable_ones(
         faces, gender_faces, tmp_path, capsys):
     source = tmp_path / "source"
