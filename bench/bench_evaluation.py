@@ -10,9 +10,7 @@ best round (the least disturbed by other processes). Our rounds include restorin
 evaluator's session, as eval_image_classifier.py does for each checkpoint of a training run it follows;
 Keras likewise keeps its compiled evaluation function from one call to the next.
 """
-import argparse
 import contextlib
-import json
 import os
 import sys
 import tempfile
@@ -82,11 +80,7 @@ def run(smoke=False, **overrides):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="a tiny network and a few images")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(smoke=args.smoke), indent=2))
-    return 0
+    return common.smoke_main(run, __doc__, "a tiny network and a few images", argv)
 
 
 if __name__ == "__main__":

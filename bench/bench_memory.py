@@ -5,8 +5,6 @@ keras.applications counterpart for as many steps, and a child that only imports 
     python -m bench.bench_memory            # inception_v3 at 250, batch 8, 6 steps
     python -m bench.bench_memory --smoke    # mobilenet_v1_025 at 64, 2 steps
 """
-import argparse
-import json
 import sys
 import tempfile
 
@@ -56,11 +54,7 @@ def run(smoke=False, **overrides):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="a tiny network and two steps")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(smoke=args.smoke), indent=2))
-    return 0
+    return common.smoke_main(run, __doc__, "a tiny network and two steps", argv)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ Training: build_train_graph on an in-memory batch of random images (batch 8), me
 after warm-up. Latency: the inference-mode network (is_training=False) on one image, median of `repeats`
 runs after warm-up.
 """
-import argparse
-import json
 import statistics
 import sys
 
@@ -71,11 +69,7 @@ def run(smoke=False, **overrides):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="tiny networks and sizes")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(smoke=args.smoke), indent=2))
-    return 0
+    return common.smoke_main(run, __doc__, "tiny networks and sizes", argv)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ side alike, and each figure is the best of its rounds: the least disturbed by ot
 machine (bench_conversion and bench_label_image take the best too). Every round is kept in the result. Ratios: ours on TFRecord / Keras, ours bf16 /
 Keras, and the input pipeline's overhead, 1 - (TFRecord images/s) / (in-memory images/s).
 """
-import argparse
-import json
 import sys
 
 from bench import common
+from engine import cpu_kernels
 
 FULL = dict(model_name="inception_v3", image_size=250, batch_size=8, images=200, steps=8, rounds=5,
             warmup=3)
@@ -106,6 +105,7 @@ def _our_rate(training_run, steps, batch_size):
 
 
 def run(smoke=False, **overrides):
+    cpu_kernels.prefer_onednn()  # as train_image_classifier.py does; Keras's fit gets them too
     from engine import mixed_precision
 
     config = dict(SMOKE if smoke else FULL, **overrides)
@@ -166,11 +166,7 @@ def run(smoke=False, **overrides):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="a tiny network and a few steps")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(smoke=args.smoke), indent=2))
-    return 0
+    return common.smoke_main(run, __doc__, "a tiny network and a few steps", argv)
 
 
 if __name__ == "__main__":

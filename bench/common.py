@@ -5,7 +5,9 @@ A row is a dict: `benchmark`, `measure`, `ours` and `baseline` (numbers, either 
 `ratio` (ours / baseline), `target` (a string such as ">= 1.05" or "<= 0.8", applied to the ratio, or to
 `ours` itself when there is no baseline), `met` (None when there is no target or no figure) and `note`.
 """
+import argparse
 import contextlib
+import json
 import os
 import resource
 import statistics
@@ -18,6 +20,15 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES_FILE = os.path.join(ROOT, "labels", "liste_labels.txt")
+
+
+def smoke_main(run, description, smoke_help, argv=None):
+    """The command line of one benchmark module: `--smoke` runs `run(smoke=True)`; prints its JSON."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(smoke=args.smoke), indent=2))
+    return 0
 
 
 def row(benchmark, measure, ours, baseline=None, unit="images/s", target=None, at_most=False, note=""):

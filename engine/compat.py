@@ -6,10 +6,7 @@ Import `tf` and `slim` from here, never directly, so the shims below run first:
 - TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
   descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
   unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
-- oneDNN kernels are switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the user chose otherwise: TensorFlow
-  enables them by default only on CPUs with AVX512 or AMX, yet on an AVX2 CPU they run a training step of
-  inception_v3 about 10% faster than the default Eigen kernels (convolution gradients most of all; see
-  README, Benchmarks).
+Training chooses its CPU kernels before TensorFlow is imported: engine/cpu_kernels.py.
 """
 import contextlib
 import os
@@ -35,7 +32,6 @@ def _quiet_stderr_fd():
             os.close(saved)
 
 
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
     import tensorflow.compat.v1 as tf  # noqa: E402
 else:

@@ -119,6 +119,25 @@ def test_following_mode_picks_up_a_new_checkpoint(faces, tmp_path):
     assert read_metrics(eval_dir)["global_step"] == 3
 
 
+def test_one_evaluator_gives_each_checkpoint_the_results_of_a_fresh_one(faces, tmp_path):
+    from engine import evaluation, run_config, settings as settings_module
+
+    train(faces, tmp_path / "short", 1)
+    train(faces, tmp_path / "long", 30)
+    first, last = str(tmp_path / "short" / "model.ckpt-1"), str(tmp_path / "long" / "model.ckpt-30")
+    parser = eval_image_classifier.build_parser()
+    settings = settings_module.resolve(parser.parse_args(["--checkpoint_path", first]),
+                                       run_config.read_config(first))
+    options = evaluation.EvalOptions(eval_dir=str(tmp_path), split="all", batch_size=8)
+    with evaluation.Evaluator(settings, "multi", options) as evaluator:
+        shared = [evaluator.evaluate(path) for path in (first, last, first)]
+    for path, result in zip((first, last, first), shared):
+        with evaluation.Evaluator(settings, "multi", options) as fresh:
+            assert result["mAP"] == pytest.approx(fresh.evaluate(path)["mAP"], abs=1e-6)
+    assert shared[0]["mAP"] == pytest.approx(shared[2]["mAP"], abs=1e-6)
+    assert shared[0]["mAP"] != pytest.approx(shared[1]["mAP"], abs=1e-3)
+
+
 def test_following_waits_for_a_first_checkpoint_and_stops_after_the_timeout(tmp_path, capsys):
     os.makedirs(tmp_path / "empty")
     assert evaluate(tmp_path / "empty", tmp_path / "eval", "--eval_interval_secs", "1", "--timeout", "2") == 0
