@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import threading
 
 from datasets import defaults
@@ -139,19 +140,40 @@ def _output(path):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt (so the temporaries are removed) while the block runs."""
+def _signals_as_interrupt():
+    """SIGINT and SIGTERM raise KeyboardInterrupt (so the temporaries are removed) while the block runs.
+
+    Yields check(), to call at each image and before the outputs are renamed: a signal that lands while
+    Python runs a finalizer (closing a pool pipe, say) has its exception swallowed there, so it is also
+    remembered and check() raises it again; Python's "Exception ignored" report of it is silenced.
+    """
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
+    received = []
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt("terminated")
-    previous = signal.signal(signal.SIGTERM, interrupt)
+        received.append(signum)
+        raise KeyboardInterrupt("terminated" if signum == signal.SIGTERM else "interrupted")
+
+    def check():
+        if received:
+            raise KeyboardInterrupt("terminated" if received[0] == signal.SIGTERM else "interrupted")
+
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info):
+        if not (received and isinstance(info.exc_value, KeyboardInterrupt)):
+            previous_hook(info)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    sys.unraisablehook = unraisable
     try:
-        yield
+        yield check
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = previous_hook
 
 
 @contextlib.contextmanager
@@ -284,7 +306,8 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         num_workers = 1
     log("converting %d images with %d worker process(es)" % (len(tasks), max(1, num_workers)))
 
-    with _sigterm_as_interrupt(), _write_errors(tfrecord_path, csv_path), contextlib.ExitStack() as stack:
+    with _signals_as_interrupt() as check_interrupt, _write_errors(tfrecord_path, csv_path), \
+            contextlib.ExitStack() as stack:
         # Leaving the stack without an exception renames the temporaries over the outputs, the CSV first
         # (stacked last); any exception removes them.
         record_temporary = stack.enter_context(_output(tfrecord_path))
@@ -299,6 +322,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         results = stack.enter_context(contextlib.closing(_write_records(
             [task for _key, task in tasks], classes, num_workers, record_temporary)))
         for index, result in enumerate(results):
+            check_interrupt()
             (stem, extension), task = tasks[index]
             for name in result[-1]:
                 summary.ignored_labels[name] += 1
@@ -312,6 +336,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
                 summary.label_counts.update(labels)
             progress.update(1)
         progress.done()
+        check_interrupt()
         if not summary.images_written:
             raise UserError("no image could be written (%s); check --image_dir %r, --labels_dir %r and the "
                             "classes file %r" % (_reasons(summary), image_dir, labels_dir, classes_path))
