@@ -6,7 +6,7 @@
 import argparse
 import sys
 
-from engine import cpu_kernels, run_config
+from engine import run_config
 from engine.cli import EXIT_INTERRUPTED, add_bool_flag, run_main
 from engine.flags import dataset_parser, model_parser
 
@@ -112,7 +112,6 @@ def options_from_args(args):
 
 
 def main(argv=None):
-    cpu_kernels.prefer_onednn()  # before TensorFlow is imported
     args = build_parser().parse_args(argv)
     from engine import settings as settings_module
     from engine.errors import UserError

@@ -13,7 +13,6 @@ Keras, and the input pipeline's overhead, 1 - (TFRecord images/s) / (in-memory i
 import sys
 
 from bench import common
-from engine import cpu_kernels
 
 FULL = dict(model_name="inception_v3", image_size=250, batch_size=8, images=200, steps=8, rounds=5,
             warmup=3)
@@ -105,7 +104,6 @@ def _our_rate(training_run, steps, batch_size):
 
 
 def run(smoke=False, **overrides):
-    cpu_kernels.prefer_onednn()  # as train_image_classifier.py does; Keras's fit gets them too
     from engine import mixed_precision
 
     config = dict(SMOKE if smoke else FULL, **overrides)

@@ -6,7 +6,6 @@ Import `tf` and `slim` from here, never directly, so the shims below run first:
 - TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
   descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
   unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
-Training chooses its CPU kernels before TensorFlow is imported: engine/cpu_kernels.py.
 """
 import contextlib
 import os
