@@ -152,13 +152,13 @@ def _signals_as_interrupt():
         return
     received = []
 
-    def interrupt(signum, frame):
-        received.append(signum)
-        raise KeyboardInterrupt("terminated" if signum == signal.SIGTERM else "interrupted")
-
     def check():
         if received:
             raise KeyboardInterrupt("terminated" if received[0] == signal.SIGTERM else "interrupted")
+
+    def interrupt(signum, frame):
+        received.append(signum)
+        check()
 
     previous_hook = sys.unraisablehook
 
