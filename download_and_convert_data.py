@@ -8,7 +8,7 @@ Nothing is downloaded: `python -m datasets.demo_faces --output_dir demo` writes 
 """
 import sys
 
-from engine.cli import run_main
+from core.cli import run_main
 
 
 def build_parser():

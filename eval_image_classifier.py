@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 
+from core.cli import run_main
 from engine import run_config
-from engine.cli import run_main
 from engine.flags import dataset_parser, model_parser
+from engine.options import EvalOptions, add_flags, from_args
 
 
 def build_parser():
@@ -23,12 +24,7 @@ def build_parser():
     group.add_argument("--checkpoint_path", default="output/",
                        help="a training directory (its latest checkpoint) or one checkpoint file "
                        "(default: %(default)s)")
-    group.add_argument("--eval_dir", default="output_eval/",
-                       help="where event files and metrics.json go (default: %(default)s)")
-    group.add_argument("--max_num_batches", type=int, default=None,
-                       help="evaluate at most this many batches (default: the whole split)")
-    group.add_argument("--moving_average_decay", type=float, default=None,
-                       help="evaluate the moving averages training kept with this decay")
+    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay"))
     group.add_argument("--eval_interval_secs", type=float, default=None,
                        help="follow training: evaluate each new checkpoint, at most one every this many seconds")
     group.add_argument("--timeout", type=float, default=None,
@@ -40,8 +36,9 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from engine import evaluation, settings as settings_module
-    from engine.errors import UserError
+    from core.errors import UserError
+    from engine import evaluation
+    from engine import settings as settings_module
 
     if args.batch_size < 1:
         raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
@@ -58,18 +55,13 @@ def main(argv=None):
         checkpoint = evaluation.find_checkpoint_once(args.checkpoint_path)
     recorded = run_config.read_config(args.checkpoint_path)
     settings = settings_module.resolve(args, recorded)
-    label_mode = settings.label_mode
-    if label_mode == "auto":
+    stats = None
+    if settings.label_mode == "auto":  # no run recorded it: look at the data
         from datasets import tfrecord_stats
-        from engine.training import decide_label_mode
-        label_mode = decide_label_mode(label_mode, tfrecord_stats.scan(
-            settings.tfrecord_file, "all", settings.validation_percentage,
-            skip_corrupt_records=args.skip_corrupt_records))
-    options = evaluation.EvalOptions(
-        eval_dir=args.eval_dir, split=args.dataset_split_name, batch_size=args.batch_size,
-        max_num_batches=args.max_num_batches, moving_average_decay=args.moving_average_decay,
-        num_readers=args.num_readers, num_preprocessing_threads=args.num_preprocessing_threads,
-        skip_corrupt_records=args.skip_corrupt_records)
+        stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage,
+                                    skip_corrupt_records=args.skip_corrupt_records)
+    label_mode = settings_module.decide_label_mode(settings.label_mode, stats)
+    options = from_args(EvalOptions, args, split=args.dataset_split_name)
     with evaluation.Evaluator(settings, label_mode, options) as evaluator:
         if following:
             evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,

@@ -20,12 +20,12 @@ import argparse
 import os
 import sys
 
+from core.cli import add_bool_flag, run_main
+from core.errors import UserError
 from engine import export, graph_metadata, run_config
-from engine.cli import add_bool_flag, run_main
-from engine.errors import UserError
+from engine.checkpoints import resolve_checkpoint
 from engine.flags import dataset_parser
-from engine.settings import resolve
-from engine.training import resolve_checkpoint
+from engine.settings import decide_label_mode, resolve
 
 
 def build_parser():
@@ -66,14 +66,6 @@ def build_parser():
     return parser
 
 
-def _label_mode(requested, config):
-    if requested in export.LABEL_MODES:
-        return requested
-    if config.get("label_mode") in export.LABEL_MODES:
-        return config["label_mode"]
-    return "single"
-
-
 def _freeze_hint(args, spec, checkpoint):
     return ("freeze it with: python -m tensorflow.python.tools.freeze_graph --input_graph=%s "
             "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
@@ -105,7 +97,7 @@ def main(argv=None):
     settings = resolve(args, config)
     spec = export.ExportSpec(
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
-        label_mode=_label_mode(args.label_mode, config), labels_offset=settings.labels_offset,
+        label_mode=decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,
         batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
         use_grayscale=settings.use_grayscale, is_training=args.is_training)
     graph_def = export.build_inference_graph(spec)

@@ -14,11 +14,11 @@ import json
 import os
 import sys
 
+from core.cli import add_bool_flag, run_main
+from core.errors import UserError
+from core.progress import warn
 from datasets.classes_file import read_label_names
 from engine import labeling
-from engine.cli import add_bool_flag, run_main
-from engine.errors import UserError
-from engine.progress import warn
 
 
 def build_parser():

@@ -2,6 +2,6 @@
 import sys
 
 from bench.suite import main
-from engine.cli import run_main
+from core.cli import run_main
 
 sys.exit(run_main(main))

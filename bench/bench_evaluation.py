@@ -25,7 +25,7 @@ TARGET = 1.1
 
 def _checkpoint(settings, label_mode, directory):
     """A freshly initialised checkpoint of the network (the figures do not depend on its values)."""
-    from engine.compat import tf
+    from core.compat import tf
     from nets import nets_factory
 
     with tf.Graph().as_default():
@@ -39,7 +39,8 @@ def _checkpoint(settings, label_mode, directory):
 
 
 def run(smoke=False, **overrides):
-    from engine.evaluation import EvalOptions, Evaluator
+    from engine.evaluation import Evaluator
+    from engine.options import EvalOptions
 
     config = dict(SMOKE if smoke else FULL, **overrides)
     model_name, size, batch_size = config["model_name"], config["image_size"], config["batch_size"]

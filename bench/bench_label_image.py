@@ -24,9 +24,9 @@ import time
 
 import numpy as np
 
+from core.compat import tf
 from datasets import demo_faces
 from engine import export, labeling
-from engine.compat import tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES = ["homme", "femme", "yeux_ronds", "yeux_amandes", "nez_rond", "nez_pointu", "visage_rond",

@@ -41,7 +41,7 @@ def run(smoke=False, **overrides):
             "--save_summaries_secs", "100000", "--save_interval_secs", "100000"])
         _, keras, keras_s = common.child_peak_memory(
             ["-c", KERAS_SCRIPT, model_name, str(size), str(batch), str(steps)])
-        _, bare, _ = common.child_peak_memory(["-c", "import engine.compat"])
+        _, bare, _ = common.child_peak_memory(["-c", "import core.compat"])
     what = "%s %dpx batch %d, %d steps" % (model_name, size, batch, steps)
     return {
         "config": config,

@@ -7,7 +7,6 @@ Training: build_train_graph on an in-memory batch of random images (batch 8), me
 after warm-up. Latency: the inference-mode network (is_training=False) on one image, median of `repeats`
 runs after warm-up.
 """
-import statistics
 import sys
 
 import numpy as np
@@ -23,8 +22,7 @@ NUM_CLASSES = 11
 
 
 def _latency(model_name, size, repeats, warmup):
-    from engine import training
-    from engine.compat import tf
+    from core.compat import tf
     from nets import nets_factory
 
     with tf.Graph().as_default() as graph:
@@ -34,7 +32,7 @@ def _latency(model_name, size, repeats, warmup):
         init = tf.global_variables_initializer()
         graph.finalize()
     value = np.random.default_rng(0).uniform(-1, 1, [1, size, size, 3]).astype(np.float32)
-    with tf.Session(graph=graph, config=training.session_config()) as session:
+    with tf.Session(graph=graph) as session:
         session.run(init)
         for _ in range(warmup):
             session.run(predictions, {image: value})

@@ -30,12 +30,13 @@ class OurTraining:
     """A training graph and its session; `step()` runs one training step."""
 
     def __init__(self, settings, label_mode, num_images, batch_size, mixed_precision, arrays=None):
+        from core.compat import tf
         from engine import training
-        from engine.compat import tf
+        from engine.options import TrainOptions
 
         self.graph = tf.Graph()
         with self.graph.as_default():
-            options = training.TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision)
+            options = TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision)
             if arrays is None:
                 batch = training.input_batch(settings, options)
             else:
@@ -45,7 +46,7 @@ class OurTraining:
                 batch = tf.data.make_one_shot_iterator(dataset).get_next()
             self.ops = training.build_train_graph(settings, options, label_mode, num_images, batch)
             self.graph.finalize()
-        self.session = tf.Session(graph=self.graph, config=training.session_config())
+        self.session = tf.Session(graph=self.graph)
         self.session.run(self.ops.init_op)
 
     def step(self):
@@ -79,7 +80,7 @@ def bf16_conv_probe(repeats=3):
     `repeats`), on this machine's kernels: {"float32": s, "bfloat16": s, "bf16_slowdown": ratio}."""
     import numpy as np
 
-    from engine.compat import tf
+    from core.compat import tf
 
     seconds = {}
     for dtype in (tf.float32, tf.bfloat16):

@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -76,7 +75,7 @@ def settings_for(model_name, image_size, tfrecord, validation_percentage=25.0, l
 
     return Settings(model_name=model_name, image_size=image_size,
                     preprocessing_name=nets_factory.get_spec(model_name).preprocessing_name, use_grayscale=False,
-                    tfrecord_file=tfrecord, path_to_csv="", classes_file=CLASSES_FILE,
+                    tfrecord_file=tfrecord, classes_file=CLASSES_FILE,
                     classes=read_classes(CLASSES_FILE), validation_percentage=validation_percentage,
                     labels_offset=0, label_mode=label_mode)
 
@@ -91,8 +90,8 @@ def label_mode_of(tfrecord, split="train", validation_percentage=25.0):
 def preprocessed_arrays(settings, count, is_training):
     """(images float32 [count, size, size, 3], labels float32 [count, classes]): the first `count`
     images of the train split through the training (or evaluation) preprocessing, as numpy arrays."""
+    from core.compat import tf
     from datasets.input_pipeline import build_dataset
-    from engine.compat import tf
     from preprocessing import preprocessing_factory
 
     with tf.Graph().as_default():
@@ -147,15 +146,12 @@ def child_peak_memory(argv, env=None, timeout=1800):
     return process.returncode, usage.ru_maxrss / 1024.0, time.perf_counter() - start
 
 
-def own_peak_memory_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def quiet_keras():
-    """Imports Keras 3 with TensorFlow's start-up chatter hidden, as engine.compat does."""
+    """Imports Keras 3 with TensorFlow's start-up chatter hidden, as core.compat does."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import engine.compat  # noqa: F401  (TensorFlow imported quietly first)
     import keras
+
+    import core.compat  # noqa: F401  (TensorFlow imported quietly first)
 
     return keras
 

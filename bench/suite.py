@@ -139,7 +139,6 @@ def table(rows):
 
 def machine():
     import multiprocessing
-
     from importlib import metadata
 
     version = None
@@ -207,7 +206,7 @@ def main(argv=None):
         names = [name.strip() for name in args.only.split(",") if name.strip()]
         unknown = [name for name in names if name not in BENCHMARKS]
         if unknown:
-            from engine.errors import UserError
+            from core.errors import UserError
             raise UserError("unknown benchmark(s) %s for --only; use some of %s"
                             % (", ".join(unknown), ", ".join(BENCHMARKS)))
     report = run_suite(names, args.smoke, args.output, timeout=args.timeout)
@@ -222,6 +221,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from engine.cli import run_main
+    from core.cli import run_main
 
     sys.exit(run_main(main))

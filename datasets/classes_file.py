@@ -5,8 +5,8 @@ Class N becomes the 0-based index N-1 in every tensor of the suite. A plain list
 """
 import os
 
+from core.errors import UserError
 from datasets.annotations import decode_text
-from engine.errors import UserError
 
 
 def _lines(path):

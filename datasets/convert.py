@@ -18,10 +18,12 @@ import contextlib
 import multiprocessing
 import os
 import shutil
-import signal
-import sys
-import threading
 
+from core import atomic_files, signals
+from core.cli import add_bool_flag
+from core.compat import tf
+from core.errors import UserError, os_reason
+from core.progress import PeriodicProgress, say, warn
 from datasets import defaults
 from datasets.annotations import annotation_index
 from datasets.classes_file import read_classes
@@ -29,12 +31,6 @@ from datasets.convert_worker import init as init_worker
 from datasets.convert_worker import process, write_shard
 from datasets.csv_file import CsvWriter, group_by_image, read_csv
 from datasets.image_files import IMAGE_EXTENSIONS
-from datasets.progress import PeriodicProgress
-from engine import atomic_files
-from engine.cli import add_bool_flag
-from engine.compat import tf
-from engine.errors import UserError
-from engine.progress import say, warn
 
 # Skip reasons found while listing the folders (the workers add those of datasets/convert_worker.py
 # and datasets/image_files.py).
@@ -62,16 +58,16 @@ def build_parser():
     inputs.add_argument("--labels_dir", "--annotations_dir", dest="labels_dir", default=None,
                         help="folder of the annotation files NAME.txt, one label name per line "
                              "(needed to build the CSV)")
-    inputs.add_argument("--classes", "--chemin_liste_labels", "--classes_file", dest="classes",
+    inputs.add_argument("--classes", "--chemin_liste_labels", "--classes_file", dest="classes_path",
                         default=defaults.CLASSES_PATH,
                         help="classes file of `N:name` lines; only these labels are converted "
                              "(default: %(default)s)")
     outputs = parser.add_argument_group("outputs")
-    outputs.add_argument("--chemin_csv", "--path_to_csv", "--csv_file", dest="chemin_csv",
+    outputs.add_argument("--path_to_csv", "--chemin_csv", "--csv_file", dest="csv_path",
                          default=defaults.CSV_PATH,
                          help="CSV of image-label associations, built only if it does not exist "
                               "(default: %(default)s)")
-    outputs.add_argument("--chemin_tfrecords", "--tfrecord_file", "--record_file", dest="chemin_tfrecords",
+    outputs.add_argument("--tfrecord_file", "--chemin_tfrecords", "--record_file", dest="tfrecord_path",
                          default=defaults.TFRECORD_PATH, help="TFRecord to write (default: %(default)s)")
     add_bool_flag(outputs, "rebuild_csv", False, "build the CSV again from the annotations even if it exists")
     parser.add_argument("--num_workers", type=int, default=None,
@@ -140,51 +136,13 @@ def _output(path):
 
 
 @contextlib.contextmanager
-def _signals_as_interrupt():
-    """SIGINT and SIGTERM raise KeyboardInterrupt (so the temporaries are removed) while the block runs.
-
-    Yields check(), to call at each image and before the outputs are renamed: a signal that lands while
-    Python runs a finalizer (closing a pool pipe, say) has its exception swallowed there, so it is also
-    remembered and check() raises it again; Python's "Exception ignored" report of it is silenced.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
-    received = []
-
-    def check():
-        if received:
-            raise KeyboardInterrupt("terminated" if received[0] == signal.SIGTERM else "interrupted")
-
-    def interrupt(signum, frame):
-        received.append(signum)
-        check()
-
-    previous_hook = sys.unraisablehook
-
-    def unraisable(info):
-        if not (received and isinstance(info.exc_value, KeyboardInterrupt)):
-            previous_hook(info)
-
-    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
-    sys.unraisablehook = unraisable
-    try:
-        yield check
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        sys.unraisablehook = previous_hook
-
-
-@contextlib.contextmanager
 def _write_errors(tfrecord_path, csv_path):
     """A failed write (disk full, no permission) becomes a UserError; the temporaries are gone by then."""
     try:
         yield
     except (OSError, tf.errors.OpError) as error:
-        detail = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
         raise UserError("cannot write %s and %s (%s): is the disk full? The previous files, if any, are unchanged"
-                        % (tfrecord_path, csv_path, detail.strip().splitlines()[0].rsplit("; ", 1)[-1]))
+                        % (tfrecord_path, csv_path, os_reason(error)))
 
 
 def _check_folder(path, flag):
@@ -297,7 +255,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         tasks = _list_images(image_dir, labels_dir, warnings)
     else:
         if os.path.isdir(csv_path):
-            raise UserError("--chemin_csv %r is a folder; give a file path" % csv_path)
+            raise UserError("--path_to_csv %r is a folder; give a file path" % csv_path)
         tasks = _csv_tasks(read_csv(csv_path, classes), image_dir, warnings)
     summary.csv_built = build_csv
     if num_workers is None:
@@ -306,7 +264,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         num_workers = 1
     log("converting %d images with %d worker process(es)" % (len(tasks), max(1, num_workers)))
 
-    with _signals_as_interrupt() as check_interrupt, _write_errors(tfrecord_path, csv_path), \
+    with signals.interrupts() as interrupts, _write_errors(tfrecord_path, csv_path), \
             contextlib.ExitStack() as stack:
         # Leaving the stack without an exception renames the temporaries over the outputs, the CSV first
         # (stacked last); any exception removes them.
@@ -322,7 +280,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         results = stack.enter_context(contextlib.closing(_write_records(
             [task for _key, task in tasks], classes, num_workers, record_temporary)))
         for index, result in enumerate(results):
-            check_interrupt()
+            interrupts.check()
             (stem, extension), task = tasks[index]
             for name in result[-1]:
                 summary.ignored_labels[name] += 1
@@ -336,7 +294,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
                 summary.label_counts.update(labels)
             progress.update(1)
         progress.done()
-        check_interrupt()
+        interrupts.check()
         if not summary.images_written:
             raise UserError("no image could be written (%s); check --image_dir %r, --labels_dir %r and the "
                             "classes file %r" % (_reasons(summary), image_dir, labels_dir, classes_path))
@@ -353,7 +311,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.num_workers is not None and args.num_workers < 1:
         raise UserError("--num_workers must be at least 1, got %d" % args.num_workers)
-    summary = convert(args.image_dir, args.labels_dir, args.chemin_csv, args.chemin_tfrecords, args.classes,
+    summary = convert(args.image_dir, args.labels_dir, args.csv_path, args.tfrecord_path, args.classes_path,
                       rebuild_csv=args.rebuild_csv, num_workers=args.num_workers)
     for line in summary.lines():
         say(line)

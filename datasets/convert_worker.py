@@ -25,8 +25,8 @@ def init(classes, ignore_interrupts=True):
     """Pool initializer: the class names in id order. Ctrl-C is left to the parent process, and
     SIGTERM (the pool's way to stop its workers) ends a worker quietly."""
     global _classes, _class_index, _make_example, _record_writer
+    from core.compat import tf
     from datasets.tfrecord_format import make_example
-    from engine.compat import tf
     _make_example = make_example
     _record_writer = tf.io.TFRecordWriter
     _classes = list(classes)

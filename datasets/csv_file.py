@@ -15,8 +15,8 @@ import collections
 import csv
 import io
 
+from core.errors import UserError
 from datasets.annotations import decode_text, label_key
-from engine.errors import UserError
 
 HEADER = ("image", "extension", "height", "width", "label_id", "label")
 LEGACY_TRAILER = "nbre_images"

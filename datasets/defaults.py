@@ -1,4 +1,7 @@
-"""Default paths, shared by every script so they agree (the original's differed between scripts)."""
+"""Default paths and split settings, shared by every script so they agree (the original's paths differed
+between scripts). No TensorFlow here: the scripts' --help reads it."""
 CSV_PATH = "labels/labels.csv"
 TFRECORD_PATH = "labels/labels_tfrecords.tfrecord"
 CLASSES_PATH = "labels/liste_labels.txt"
+SPLITS = ("train", "test", "all")  # the held-out split (datasets/split.py): train, test or every image
+VALIDATION_PERCENTAGE = 25.0

@@ -25,10 +25,10 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-from datasets.progress import PeriodicProgress
-from engine import atomic_files
-from engine.cli import run_main
-from engine.errors import UserError
+from core import atomic_files
+from core.cli import run_main
+from core.errors import UserError
+from core.progress import PeriodicProgress
 
 # One tuple per attribute: its labels, as named in labels/liste_labels.txt.
 ATTRIBUTES = (

@@ -5,11 +5,11 @@ Every element is a dict: `images` float32 [batch, size, size, 3], `labels` float
 """
 import os
 
+from core.compat import tf
+from core.errors import UserError
 from datasets import tfrecord_format as fmt
 from datasets.split import in_split
 from datasets.tfrecord_integrity import record_dataset
-from engine.compat import tf
-from engine.errors import UserError
 
 # Serialized records of a file smaller than this are kept in memory after the first epoch.
 CACHE_LIMIT_BYTES = 1 << 30

@@ -5,10 +5,9 @@ An image is in `test` when the stable 64-bit fingerprint of its file name (Tenso
 `to_hash_bucket_fast`, the same on every platform and version) falls in the first
 `validation_percentage` of 100 buckets.
 """
-from engine.compat import tf
-from engine.errors import UserError
-
-SPLITS = ("train", "test", "all")
+from core.compat import tf
+from core.errors import UserError
+from datasets.defaults import SPLITS, VALIDATION_PERCENTAGE
 
 
 def in_split(filename, split, validation_percentage):
@@ -40,7 +39,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("folder", help="image folder")
     parser.add_argument("--split", default="test", choices=SPLITS)
-    parser.add_argument("--validation_percentage", type=float, default=25.0)
+    parser.add_argument("--validation_percentage", type=float, default=VALIDATION_PERCENTAGE)
     args = parser.parse_args(argv)
     for name in names_in_split(sorted(os.listdir(args.folder)), args.split, args.validation_percentage):
         print(name)

@@ -9,7 +9,7 @@ Features:
   image/class/label  int64 list: every label of the image, 0-based index in the classes file
   image/class/text   the names of those labels
 """
-from engine.compat import tf
+from core.compat import tf
 
 ENCODED = "image/encoded"
 FORMAT = "image/format"

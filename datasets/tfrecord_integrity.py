@@ -12,13 +12,13 @@ import os
 import re
 import struct
 
-from engine.compat import tf
-from engine.errors import UserError
-from engine.progress import warn
+from core.compat import tf  # isort: skip (before any other TensorFlow import: its shims run first)
+from core.errors import UserError, first_line
+from core.progress import warn
 
 # TensorFlow's random-access record reader: read(offset) -> (record, next offset), raising DataLossError
-# on a damaged record. It is not exported under tf.*; the module is loaded after engine.compat's shims.
-from tensorflow.python.lib.io import tf_record as _tf_record  # noqa: E402
+# on a damaged record. It is not exported under tf.*; the module is loaded after core.compat's shims.
+from tensorflow.python.lib.io import tf_record as _tf_record  # noqa: E402  isort: skip
 
 _HEADER_BYTES = 12  # length (8) + its checksum (4)
 _FOOTER_BYTES = 4  # checksum of the data
@@ -135,6 +135,18 @@ def damaged_file_error(path, error=None):
         detail = re.sub(r"\{\{.*?\}\}\s*", "", str(error or "")).split("[Op:")[0].strip().rstrip(" ;.")
     return UserError("TFRecord %r is corrupt or truncated: %s. Build it again with download_and_convert_data.py, "
                      "or pass --skip_corrupt_records to use the records that read whole" % (path, detail))
+
+
+def reading_error(path, error):
+    """The UserError for an error TensorFlow raised while reading the images of TFRecord `path`: a damaged
+    file (DataLossError) or an image that cannot be decoded; None for any other error."""
+    if isinstance(error, tf.errors.DataLossError):
+        return damaged_file_error(path, error)
+    message = str(error).lower()
+    if isinstance(error, tf.errors.InvalidArgumentError) and ("decode" in message or "image" in message):
+        return UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
+                         "download_and_convert_data.py or pass --skip_corrupt_records" % (path, first_line(error)))
+    return None
 
 
 def chain_ends_at_file_end(path):

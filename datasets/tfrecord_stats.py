@@ -4,11 +4,11 @@ import contextlib
 
 import numpy as np
 
+from core.compat import tf
 from datasets import tfrecord_format as fmt
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import check_tfrecord
 from datasets.split import in_split
-from engine.compat import tf
 
 _BATCH = 1024
 

@@ -3,38 +3,25 @@
 Uses the training input pipeline (eval variant) and split function, so the held-out images are exactly
 those training never saw; every image of the split is counted once (the last partial batch included).
 """
-import dataclasses
 import io
 import os
-import re
 import time
 
 import numpy as np
 
+from core import atomic_files, events
+from core.compat import slim, tf
+from core.errors import UserError, first_line
+from core.progress import RateMeter, say, warn
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
-from engine import atomic_files, events
+from engine import checkpoints
 from engine import metrics as metrics_module
-from engine.compat import slim, tf
-from engine.errors import UserError
-from engine.progress import RateMeter, say, warn
-from engine.training import build_network, check_checkpoint_fits, latest_checkpoint, resolve_checkpoint
+from engine.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
 METRICS_NAME = "metrics.json"
-
-
-@dataclasses.dataclass
-class EvalOptions:
-    eval_dir: str
-    split: str = "test"
-    batch_size: int = 32
-    max_num_batches: int = None
-    moving_average_decay: float = None
-    num_readers: int = 4
-    num_preprocessing_threads: int = 4
-    skip_corrupt_records: bool = False
 
 
 class Evaluator:
@@ -61,7 +48,7 @@ class Evaluator:
             batch = self.iterator.get_next()
             network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
                                                      is_training=False)
-            logits, _ = build_network(network_fn, batch["images"])
+            logits, _ = network_fn(batch["images"])
             logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
             probabilities = tf.nn.softmax(logits) if label_mode == "single" else tf.sigmoid(logits)
             self.fetches = {"probabilities": probabilities, "labels": batch["labels"]}
@@ -90,7 +77,7 @@ class Evaluator:
         probabilities, labels = [], []
         meter = RateMeter(unit="images")
         last_line = time.monotonic()
-        check_checkpoint_fits(checkpoint, self.to_restore, "%s with %d classes" % (
+        checkpoints.check_fits(checkpoint, self.to_restore, "%s with %d classes" % (
             self.settings.model_name, self.settings.num_classes))
         if self._session is None:
             self._session = tf.Session(graph=self.graph)
@@ -104,14 +91,11 @@ class Evaluator:
                 values = session.run(self.fetches)
             except tf.errors.OutOfRangeError:
                 break
-            except tf.errors.DataLossError as error:
-                raise tfrecord_integrity.damaged_file_error(self.settings.tfrecord_file, error)
-            except tf.errors.InvalidArgumentError as error:
-                if "decode" not in str(error).lower() and "image" not in str(error).lower():
+            except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+                user_error = tfrecord_integrity.reading_error(self.settings.tfrecord_file, error)
+                if user_error is None:
                     raise
-                raise UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
-                                "download_and_convert_data.py or pass --skip_corrupt_records"
-                                % (self.settings.tfrecord_file, str(error).strip().splitlines()[0]))
+                raise user_error
             probabilities.append(values["probabilities"])
             labels.append(values["labels"])
             batches += 1
@@ -127,15 +111,6 @@ class Evaluator:
                                         self.settings.classes[self.settings.labels_offset:], self.label_mode)
         result["images_per_sec"] = meter.rate
         return result
-
-
-def checkpoint_step(checkpoint):
-    """The global step a checkpoint was saved at."""
-    try:
-        return int(tf.train.load_checkpoint(checkpoint).get_tensor("global_step"))
-    except (tf.errors.OpError, ValueError):
-        match = re.search(r"-(\d+)$", checkpoint)
-        return int(match.group(1)) if match else 0
 
 
 def confusion_image(confusion):
@@ -205,7 +180,7 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
                 if tf.train.checkpoint_exists(checkpoint):
                     if isinstance(error, UserError):
                         raise
-                    raise UserError("cannot evaluate %s: %s" % (checkpoint, str(error).strip().splitlines()[0]))
+                    raise UserError("cannot evaluate %s: %s" % (checkpoint, first_line(error)))
                 warn("%s disappeared while being read; waiting for the next one" % checkpoint)
             last_new = time.monotonic()
             time.sleep(max(0.0, interval_secs - (last_new - started)))

@@ -16,19 +16,19 @@ nothing under the final name.
 """
 import dataclasses
 import json
-import os
 import warnings
 
-from engine import atomic_files
-from engine.compat import tf
-from engine.errors import UserError
+from core import atomic_files
+from core.compat import tf
+from core.errors import UserError
+from engine import checkpoints
 from engine.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
+from engine.options import LABEL_MODES
+from engine.settings import check_labels_offset
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
-LABEL_MODES = ("single", "multi")
 _SIGMOID_NODE = "multi_label_sigmoid"
-AVERAGE_SUFFIX = "ExponentialMovingAverage"  # tf.train.ExponentialMovingAverage's shadow variable names
 
 
 @dataclasses.dataclass
@@ -74,21 +74,14 @@ def metadata(spec):
 
 
 def _check(spec):
-    model = nets_factory.get_spec(spec.model_name)
     if spec.label_mode not in LABEL_MODES:
         raise UserError("--label_mode %r is not valid; use single (softmax) or multi (sigmoid per class)"
                         % spec.label_mode)
-    if spec.image_size < model.min_image_size:
-        raise UserError("image size %d is too small for %s, which needs at least %d pixels; pass "
-                        "--image_size %d (its default) or another size from %d"
-                        % (spec.image_size, spec.model_name, model.min_image_size,
-                           model.default_image_size, model.min_image_size))
+    nets_factory.check_image_size(spec.model_name, spec.image_size)
     if spec.batch_size is not None and spec.batch_size < 1:
         raise UserError("--batch_size %d must be at least 1 (or left unset for any batch size)"
                         % spec.batch_size)
-    if not 0 <= spec.labels_offset < len(spec.classes):
-        raise UserError("--labels_offset %d must be between 0 and the number of classes minus one (%d)"
-                        % (spec.labels_offset, len(spec.classes) - 1))
+    check_labels_offset(spec.labels_offset, spec.classes)
 
 
 def _build(spec):
@@ -100,13 +93,7 @@ def _build(spec):
     # Reference variables, whatever TF 2's default: freeze_graph cannot restore resource variables.
     with tf.variable_scope(tf.get_variable_scope(), use_resource=False), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed.*")
-        try:
-            logits, end_points = network_fn(images)
-        except ValueError as error:
-            raise UserError("%s cannot be built for %dx%d images (%s); try its default size, %d"
-                            % (spec.model_name, spec.image_size, spec.image_size,
-                               str(error).splitlines()[0][:200],
-                               nets_factory.get_spec(spec.model_name).default_image_size))
+        logits, end_points = network_fn(images)
     predictions = nets_factory.predictions_end_point(end_points)
     if predictions.op.name != spec.output_node:
         raise ValueError("%s: the softmax output is %r but its ModelSpec says output_node=%r"
@@ -162,32 +149,6 @@ def build_inference_graph(spec):
     return graph_def
 
 
-def _restore_names(checkpoint, variables, use_moving_averages):
-    """{checkpoint name: variable}; with `use_moving_averages`, each variable's average where saved."""
-    try:
-        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as error:
-        raise UserError("cannot read checkpoint %r: %s" % (checkpoint, str(error).splitlines()[0]))
-    names = {}
-    for variable in variables:
-        average = variable.op.name + "/" + AVERAGE_SUFFIX
-        names[average if use_moving_averages and average in shapes else variable.op.name] = variable
-    missing = [name for name in names if name not in shapes]
-    wrong = ["%s (graph %s, checkpoint %s)" % (name, v.shape.as_list(), shapes[name])
-             for name, v in names.items() if name in shapes and v.shape.as_list() != list(shapes[name])]
-    if missing or wrong:
-        details = []
-        if missing:
-            details.append("%d variable(s) missing, e.g. %s" % (len(missing), ", ".join(missing[:3])))
-        if wrong:
-            details.append("%d with another shape, e.g. %s" % (len(wrong), "; ".join(wrong[:2])))
-        raise UserError("checkpoint %r does not fit this graph: %s. Export with the --model_name, "
-                        "--classes_file and --labels_offset the checkpoint was trained with (or give its "
-                        "training directory so they come from train_config.json)"
-                        % (checkpoint, "; ".join(details)))
-    return names
-
-
 def freeze(graph_def, checkpoint, output_nodes, use_moving_averages=False):
     """`graph_def` with its variables restored from `checkpoint` as constants, pruned to the ancestors
     of `output_nodes`: TensorFlow's freeze_graph, done in-process (plus the moving averages option)."""
@@ -196,7 +157,9 @@ def freeze(graph_def, checkpoint, output_nodes, use_moving_averages=False):
         tf.import_graph_def(graph_def, name="")
         variables = [graph.get_tensor_by_name(node.name + ":0") for node in graph_def.node
                      if node.op in ("VariableV2", "Variable")]
-        saver = tf.train.Saver(_restore_names(checkpoint, variables, use_moving_averages))
+        names = checkpoints.restore_names(variables, checkpoints.checkpoint_shapes(checkpoint), use_moving_averages)
+        checkpoints.check_fits(checkpoint, names, "this graph")
+        saver = tf.train.Saver(names)
         with tf.Session(graph=graph) as session:
             saver.restore(session, checkpoint)
             return tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))

@@ -10,8 +10,8 @@ is_training.
 import json
 import os
 
-from engine import atomic_files
-from engine.errors import UserError
+from core import atomic_files
+from core.errors import UserError
 
 INPUT_NODE = "input"
 METADATA_NODE = "export_metadata"

@@ -11,13 +11,13 @@ import os
 
 import numpy as np
 
+from core.compat import tf
+from core.errors import UserError, first_line
+from datasets.image_files import IMAGE_EXTENSIONS
 from datasets.input_pipeline import decode_image
-from engine.compat import tf
-from engine.errors import UserError
 from engine.graph_metadata import INPUT_NODE, read_metadata, read_metadata_file
 from preprocessing import preprocessing_factory
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 DEFAULT_SIZE = 299  # TensorFlow's label_image example's, for graphs that record nothing
 DEFAULT_MEAN = 0.0
 DEFAULT_STD = 255.0
@@ -36,7 +36,7 @@ def load_graph_def(path):
     graph_def = tf.GraphDef()
     try:
         graph_def.ParseFromString(data)
-    except Exception as error:  # google.protobuf.message.DecodeError, not importable via engine.compat
+    except Exception as error:  # google.protobuf.message.DecodeError, not importable via core.compat
         raise UserError("%r is not a binary GraphDef (%s); pass the frozen .pb file written by "
                         "export_inference_graph.py or freeze_graph --input_binary=true" % (path, error))
     if not graph_def.node:
@@ -96,7 +96,7 @@ class Classifier:
             try:
                 tf.import_graph_def(graph_def, name="")
             except (ValueError, tf.errors.OpError) as error:
-                raise UserError("cannot load graph %r: %s" % (graph_path, str(error).splitlines()[0]))
+                raise UserError("cannot load graph %r: %s" % (graph_path, first_line(error)))
         self.input = self.graph.get_tensor_by_name(input_layer + ":0")
         self.output = self.graph.get_tensor_by_name(output_layer + ":0")
         dims = _static_dims(self.input.shape)
@@ -127,7 +127,7 @@ class Classifier:
             scores = self.session.run(self.output, {self.input: batch})
         except (ValueError, tf.errors.OpError) as error:
             raise UserError("running the graph failed: %s; check --input_layer, --output_layer and "
-                            "--input_height/--input_width" % str(error).splitlines()[0][:300])
+                            "--input_height/--input_width" % first_line(error))
         return scores.reshape(len(batch), -1)
 
     def close(self):
@@ -195,7 +195,7 @@ class ImageReader:
             return self.session.run(self.image, {self.encoded: data})
         except tf.errors.OpError as error:
             raise UserError("cannot decode image %r (%s); label_image reads JPEG, PNG, BMP and GIF files"
-                            % (path, str(error).splitlines()[0][:200]))
+                            % (path, first_line(error, 200)))
 
     def close(self):
         self.session.close()
@@ -205,7 +205,8 @@ def list_images(path):
     """[path] for a file; the image files of a folder (by extension, sorted) for a folder."""
     if os.path.isdir(path):
         found = sorted(os.path.join(path, name) for name in os.listdir(path)
-                       if name.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(path, name)))
+                       if os.path.splitext(name)[1].lower()[1:] in IMAGE_EXTENSIONS
+                       and os.path.isfile(os.path.join(path, name)))
         if not found:
             raise UserError("folder %r holds no image (%s); pass --image with an image file or a folder "
                             "of images" % (path, ", ".join(IMAGE_EXTENSIONS)))

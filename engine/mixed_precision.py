@@ -20,10 +20,11 @@ to emulated kernels many times slower than float32), fp16 needs a GPU.
 """
 import functools
 
-from engine.compat import tf
-from engine.errors import UserError
+from core.compat import tf
+from core.errors import UserError, first_line
+from engine.options import MIXED_PRECISION_MODES
 
-MODES = ("none", "bf16", "fp16")
+MODES = MIXED_PRECISION_MODES
 COMPUTE_DTYPES = {"bf16": tf.bfloat16, "fp16": tf.float16}
 # CPU flags (/proc/cpuinfo) with which oneDNN runs bfloat16 natively.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -82,7 +83,7 @@ def _tiny_conv_runs(dtype, device):
             session.run(tf.variables_initializer([images, kernel]))
             (expected, _), (value, gradient) = session.run(results)
     except (tf.errors.OpError, ValueError, TypeError) as error:
-        return str(error).strip().splitlines()[0][:200]
+        return first_line(error, 200)
     if gradient is None or abs(value - expected) > 0.02 * abs(expected):
         return "a %s convolution gave %r instead of %r" % (dtype.name, value, expected)
     return None

@@ -2,16 +2,15 @@
 
 `train_dir/train_config.json` holds: model_name, image_size, preprocessing_name, classes (names in id
 order), label_mode ("single" or "multi"), validation_percentage, dataset_split_name, use_grayscale,
-labels_offset, tfrecord_file, path_to_csv, classes_file, mixed_precision.
+labels_offset, tfrecord_file, classes_file, mixed_precision.
 """
 import json
 import os
 
-from engine import atomic_files
-from engine.errors import UserError
+from core import atomic_files
+from core.errors import UserError
 
 CONFIG_NAME = "train_config.json"
-LABEL_MODES = ("single", "multi")
 
 
 def config_dir(checkpoint_path):

@@ -3,7 +3,7 @@
 Scope and end point names follow research/slim so its checkpoints restore: 'CifarNet/conv1',
 'CifarNet/fc3', 'CifarNet/logits', predictions at 'CifarNet/Predictions/Reshape_1'.
 """
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.nets_factory import ModelSpec, register_model
 
 

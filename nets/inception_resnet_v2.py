@@ -6,7 +6,7 @@ Stem 'Conv2d_1a_3x3' ... 'MaxPool_5a_3x3', 'Mixed_5b', 10 residual blocks 'Repea
 'Conv2d_7b_1x1'. Heads: 'AuxLogits' on the 17x17 map and 'Logits' (average pool, dropout, fully
 connected 'Logits/Logits'); the softmax output is 'InceptionResnetV2/Logits/Predictions'.
 """
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.inception_utils import avg_pool, branches, conv, max_pool
 from nets.nets_factory import ModelSpec, register_model
 

@@ -1,5 +1,5 @@
 """Pieces shared by the Inception networks written here (v4, Inception-ResNet v2)."""
-from engine.compat import slim, tf
+from core.compat import slim, tf
 
 
 def conv(depth, kernel, scope, **kwargs):

@@ -5,7 +5,7 @@ Stem 'Conv2d_1a_3x3' ... 'Mixed_5a', then 4 Inception-A blocks 'Mixed_5b'-'Mixed
 blocks 'Mixed_7b'-'Mixed_7d'. Heads: 'AuxLogits' on Mixed_6h and 'Logits' (average pool, dropout,
 fully connected 'Logits/Logits'); the softmax output is 'InceptionV4/Logits/Predictions'.
 """
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.inception_utils import avg_pool, branches, conv, inception_arg_scope, max_pool, split
 from nets.nets_factory import ModelSpec, register_model
 

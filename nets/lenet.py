@@ -3,7 +3,7 @@
 Scope names follow research/slim ('LeNet/conv1', 'LeNet/fc4'). As there, the predictions are built
 outside the 'LeNet' scope: the softmax output is 'Predictions/Reshape_1'.
 """
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.nets_factory import ModelSpec, register_model
 
 

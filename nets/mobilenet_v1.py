@@ -8,7 +8,7 @@ max(int(depth * multiplier), min_depth).
 """
 import functools
 
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.nets_factory import ModelSpec, register_model
 
 # (stride, output depth) of each layer: the first is a full convolution, the rest depthwise-separable.

@@ -14,7 +14,7 @@ for multipliers below 1, as research/slim's mobilenet_v2_035 does.
 """
 import functools
 
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets.nets_factory import ModelSpec, register_model
 
 # (expansion factor, output depth, stride) of each inverted residual block.

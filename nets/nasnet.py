@@ -15,7 +15,7 @@ any field of `NasNetConfig` as a keyword argument to override the model's config
 """
 import dataclasses
 
-from engine.compat import slim, tf
+from core.compat import slim, tf
 from nets import nasnet_utils
 from nets.nets_factory import ModelSpec, register_model
 

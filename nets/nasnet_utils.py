@@ -21,7 +21,7 @@ import dataclasses
 import re
 from typing import Tuple
 
-from engine.compat import slim, tf
+from core.compat import slim, tf
 
 _SEPARABLE = re.compile(r"^separable_(\d)x\1_(\d)$")
 _POOL = re.compile(r"^(avg|max)_pool_(\d)x\2$")

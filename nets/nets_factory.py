@@ -16,9 +16,8 @@ import importlib
 import inspect
 from typing import Callable, Tuple
 
-from engine.compat import slim, tf
-from engine.errors import UserError
-from preprocessing import preprocessing_factory
+from core.compat import slim, tf
+from core.errors import UserError, first_line
 
 _REGISTRY = {}
 
@@ -51,10 +50,6 @@ class ModelSpec:
 def register_model(spec):
     if spec.name in _REGISTRY:
         raise ValueError("model %r registered twice" % spec.name)
-    expected = preprocessing_factory.preprocessing_name_for(spec.name)
-    if spec.preprocessing_name != expected:
-        raise ValueError("model %r registered with preprocessing %r but preprocessing_factory maps it "
-                         "to %r" % (spec.name, spec.preprocessing_name, expected))
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -86,12 +81,22 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
+def check_image_size(name, image_size):
+    """Raises a UserError when `image_size` is below what network `name` accepts."""
+    spec = get_spec(name)
+    if image_size < spec.min_image_size:
+        raise UserError("image size %d is too small for %s, which needs at least %d pixels; pass a larger "
+                        "size (its default is %d)" % (image_size, name, spec.min_image_size,
+                                                      spec.default_image_size))
+
+
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch_norm_decay=None):
     """Returns `network_fn(images, reuse=None, **kwargs) -> (logits, end_points)`.
 
     The network is built inside its own arg scope, with `weight_decay` on its weights. With
     `reuse=True` it shares the variables of an earlier build (a second clone); the name scope is
-    left as the caller set it. `network_fn.default_image_size` is the model's default size.
+    left as the caller set it. `network_fn.default_image_size` is the model's default size. An input the
+    network cannot take (too small for its strides and kernels) raises a UserError.
     """
     spec = get_spec(name)
 
@@ -106,8 +111,16 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch
     def network_fn(images, reuse=None, **kwargs):
         with tf.variable_scope(tf.get_variable_scope(), reuse=reuse or None, auxiliary_name_scope=False):
             with slim.arg_scope(spec.arg_scope_fn(**scope_kwargs)):
-                logits, end_points = spec.network_fn(images, num_classes=num_classes,
-                                                     is_training=is_training, **kwargs)
+                try:
+                    logits, end_points = spec.network_fn(images, num_classes=num_classes,
+                                                         is_training=is_training, **kwargs)
+                except ValueError as error:
+                    if "dimension" not in str(error).lower() and "shape" not in str(error).lower():
+                        raise
+                    size = images.shape.as_list()[1:3]
+                    raise UserError("%s cannot take %sx%s images (%s); use a larger image size, e.g. the "
+                                    "network's default %d" % (name, size[0], size[1], first_line(error, 200),
+                                                              spec.default_image_size))
         if num_classes and logits.get_shape().ndims != 2:
             raise ValueError("%s returned logits of shape %s, expected [batch, %d]"
                              % (name, logits.get_shape(), num_classes))

@@ -9,7 +9,7 @@ work as in `nets.nasnet`.
 """
 import dataclasses
 
-from engine.compat import slim
+from core.compat import slim
 from nets import nasnet, nasnet_utils
 from nets.nets_factory import ModelSpec, register_model
 

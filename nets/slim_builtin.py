@@ -11,8 +11,8 @@ ops land inside it without renaming any variable:
 """
 import functools
 
-from engine.compat import slim, tf
-from tf_slim.nets import alexnet, inception, overfeat, resnet_v1, resnet_v2, vgg
+from core.compat import slim, tf  # isort: skip (aliases tf_keras's legacy layers before tf_slim loads)
+from tf_slim.nets import alexnet, inception, overfeat, resnet_v1, resnet_v2, vgg  # noqa: E402  isort: skip
 
 from nets.nets_factory import ModelSpec, register_model
 

@@ -14,7 +14,7 @@ These are the same TensorFlow ops whether run in a graph or eagerly.
 Training (random): zero-pad 4 pixels on each side, random [output_height, output_width] crop, random
 left-right flip, random brightness (+-63) and contrast (0.2..1.8), then per-image standardization.
 """
-from engine.compat import tf
+from core.compat import tf
 
 PADDING = 4
 

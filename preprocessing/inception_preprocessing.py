@@ -19,7 +19,7 @@ Training (random): a distorted bounding box crop (at least 10% of the box covere
 methods otherwise), random left-right flip, random color distortion (brightness +-32/255 and
 saturation 0.5..1.5 in fast mode; hue and contrast too otherwise), then [-1, 1].
 """
-from engine.compat import tf
+from core.compat import tf
 
 CENTRAL_FRACTION = 0.875
 

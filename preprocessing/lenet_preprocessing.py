@@ -11,7 +11,7 @@ Evaluation and training (deterministic), step by step:
   4. (x - 128) / 128.
 These are the same TensorFlow ops whether run in a graph or eagerly.
 """
-from engine.compat import tf
+from core.compat import tf
 
 EVAL_DESCRIPTION = {
     "input": "float32 in [0, 255]",

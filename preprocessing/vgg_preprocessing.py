@@ -18,7 +18,7 @@ These are the same TensorFlow ops whether run in a graph or eagerly.
 Training (random): the smaller side is resized to a random integer in [256, 512], then a random
 [output_height, output_width] crop, a random left-right flip and the same mean subtraction.
 """
-from engine.compat import tf
+from core.compat import tf
 
 R_MEAN = 123.68
 G_MEAN = 116.78

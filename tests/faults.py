@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT
-from engine.compat import tf
+from core.compat import tf
+from tests.conftest import ROOT
 
 # lenet at 28 pixels with plain SGD: a 13 MB checkpoint, steps in milliseconds.
 LENET = ["--model_name", "lenet", "--train_image_size", "28", "--batch_size", "8", "--optimizer", "sgd",

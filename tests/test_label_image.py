@@ -12,11 +12,10 @@ import pytest
 from PIL import Image
 
 import label_image
-from conftest import CLASSES_FILE, ROOT, make_demo_data
-from engine.cli import run_main
-from engine.compat import tf
-from test_export_support import (eval_probabilities, export, records_to_files, tf_freeze_graph, train,
-                                 write_tfrecord)
+from core.cli import run_main
+from core.compat import tf
+from tests.conftest import CLASSES_FILE, ROOT, make_demo_data
+from tests.export_support import eval_probabilities, export, records_to_files, tf_freeze_graph, train, write_tfrecord
 
 TEXT_LINE = re.compile(r"^(\S+) \(score = (\d\.\d{5})\)$")
 

@@ -1,0 +1,139 @@
+"""How to train: the option dataclasses and the tables their choices come from. No TensorFlow here, so a
+script's `--help` is quick.
+
+Each field of `OptimizerOptions`, `LearningRateOptions` and `TrainOptions` is named after the
+command-line flag that sets it, and its default is the flag's default: `add_flags` declares the flags
+of a dataclass from its fields, `from_args` builds the dataclass back from the parsed arguments.
+"""
+import dataclasses
+
+OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
+DECAY_TYPES = ("fixed", "exponential", "polynomial")
+MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
+LABEL_MODES = ("single", "multi")  # softmax over classes; a sigmoid per class
+
+
+@dataclasses.dataclass
+class OptimizerOptions:
+    optimizer: str = dataclasses.field(default="rmsprop", metadata={"choices": OPTIMIZERS})
+    adadelta_rho: float = 0.95
+    adagrad_initial_accumulator_value: float = 0.1
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    opt_epsilon: float = dataclasses.field(default=1.0, metadata={"help": "epsilon of adam, rmsprop, adadelta"})
+    ftrl_learning_rate_power: float = -0.5
+    ftrl_initial_accumulator_value: float = 0.1
+    ftrl_l1: float = 0.0
+    ftrl_l2: float = 0.0
+    momentum: float = 0.9
+    rmsprop_momentum: float = 0.9
+    rmsprop_decay: float = 0.9
+
+
+@dataclasses.dataclass
+class LearningRateOptions:
+    learning_rate_decay_type: str = dataclasses.field(default="exponential", metadata={"choices": DECAY_TYPES})
+    learning_rate: float = dataclasses.field(default=0.01, metadata={"help": "initial learning rate"})
+    end_learning_rate: float = dataclasses.field(
+        default=0.0001, metadata={"help": "minimal learning rate of the polynomial decay"})
+    learning_rate_decay_factor: float = 0.94
+    num_epochs_per_decay: float = 2.0
+
+
+@dataclasses.dataclass
+class TrainOptions:
+    train_dir: str = dataclasses.field(
+        default="output/", metadata={"help": "where checkpoints, event files and train_config.json go"})
+    batch_size: int = dataclasses.field(default=32, metadata={"help": "images per batch"})
+    max_number_of_steps: int = dataclasses.field(
+        default=None, metadata={"help": "stop at this global step (default: train until interrupted)"})
+    weight_decay: float = dataclasses.field(default=0.00004, metadata={"help": "L2 weight decay"})
+    batch_norm_decay: float = dataclasses.field(default=None, metadata={
+        "help": "decay of the batch norm moving averages (default: the network's, 0.9997 for most; short "
+                "runs evaluate better with 0.99 or 0.9)"})
+    label_smoothing: float = 0.0
+    moving_average_decay: float = dataclasses.field(
+        default=None, metadata={"help": "keep moving averages of the model variables with this decay"})
+    optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
+    schedule: LearningRateOptions = dataclasses.field(default_factory=LearningRateOptions)
+    checkpoint_path: str = dataclasses.field(
+        default=None, metadata={"help": "checkpoint (file or directory) to start from"})
+    checkpoint_exclude_scopes: str = dataclasses.field(default=None, metadata={
+        "help": "comma-separated scopes not restored, e.g. InceptionV3/Logits,InceptionV3/AuxLogits"})
+    trainable_scopes: str = dataclasses.field(
+        default=None, metadata={"help": "comma-separated scopes to train (default: every trainable variable)"})
+    ignore_missing_vars: bool = dataclasses.field(
+        default=False, metadata={"help": "skip variables the checkpoint lacks instead of failing"})
+    num_clones: int = dataclasses.field(default=1, metadata={"help": "model clones the batch is split over"})
+    clone_on_cpu: bool = dataclasses.field(default=False, metadata={"help": "place the clones on the CPU"})
+    num_readers: int = dataclasses.field(default=4, metadata={"help": "parallel TFRecord readers"})
+    num_preprocessing_threads: int = dataclasses.field(
+        default=4, metadata={"help": "parallel decode and preprocessing calls (0: let tf.data choose)"})
+    log_every_n_steps: int = dataclasses.field(default=10, metadata={"help": "steps between progress lines"})
+    save_summaries_secs: float = dataclasses.field(
+        default=600, metadata={"help": "seconds between TensorBoard summaries"})
+    save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
+    skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
+        "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
+    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed"})
+    mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
+
+
+@dataclasses.dataclass
+class EvalOptions:
+    eval_dir: str = dataclasses.field(
+        default="output_eval/", metadata={"help": "where event files and metrics.json go"})
+    split: str = "test"
+    batch_size: int = TrainOptions.batch_size
+    max_num_batches: int = dataclasses.field(
+        default=None, metadata={"help": "evaluate at most this many batches (default: the whole split)"})
+    moving_average_decay: float = dataclasses.field(
+        default=None, metadata={"help": "evaluate the moving averages training kept with this decay"})
+    num_readers: int = TrainOptions.num_readers
+    num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
+    skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
+
+
+def field(cls, name):
+    """The dataclasses.Field `name` of `cls`."""
+    return {f.name: f for f in dataclasses.fields(cls)}[name]
+
+
+def default(cls, name):
+    """The default value of field `name` of `cls`."""
+    return field(cls, name).default
+
+
+def add_flags(group, cls, names, bool_flag=None):
+    """Adds `--NAME` for each field NAME of `cls` in `names`, with the field's type, default, choices and
+    help. Boolean fields go through `bool_flag(group, name, default, help)` (core.cli.add_bool_flag)."""
+    for name in names:
+        spec = field(cls, name)
+        help_text = spec.metadata.get("help")
+        if spec.type is bool:
+            bool_flag(group, name, spec.default, help_text or name.replace("_", " "))
+            continue
+        kwargs = {"type": spec.type, "default": spec.default}
+        if "choices" in spec.metadata:
+            kwargs["choices"] = spec.metadata["choices"]
+        if help_text is None:
+            kwargs["help"] = "default: %(default)s"
+        elif spec.default is not None:
+            kwargs["help"] = help_text + " (default: %(default)s)"
+        else:
+            kwargs["help"] = help_text  # it says what happens when the flag is not given
+        group.add_argument("--" + name, **kwargs)
+
+
+def from_args(cls, args, **overrides):
+    """A `cls` from the parsed `args` (an argparse.Namespace), taking each field from the attribute of
+    the same name when it is there; `overrides` win."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
+              if hasattr(args, f.name) and f.name not in overrides and f.type in (int, float, str, bool)}
+    values.update(overrides)
+    return cls(**values)
+
+
+def scopes(text):
+    """The scopes of a comma-separated flag value (`--checkpoint_exclude_scopes`, `--trainable_scopes`)."""
+    return [scope.strip() for scope in (text or "").split(",") if scope.strip()]

@@ -1,0 +1,117 @@
+"""Helpers of test_export_inference_graph.py and test_label_image.py (no tests here): a tiny trained model, TFRecords
+whose encoded bytes are also written as files, and the evaluation pipeline's probabilities."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import export_inference_graph
+import train_image_classifier
+from core.cli import run_main
+from core.compat import slim, tf
+from datasets import tfrecord_format as fmt
+from datasets.input_pipeline import build_dataset
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from tests.conftest import ROOT
+
+
+def export(*argv):
+    return run_main(export_inference_graph.main, [str(arg) for arg in argv])
+
+
+def train(tfrecord, classes, train_dir, model_name, image_size, *extra, steps=2):
+    argv = ["--tfrecord_file", tfrecord, "--chemin_liste_labels", classes, "--train_dir", train_dir,
+            "--max_number_of_steps", steps, "--model_name", model_name, "--train_image_size", image_size,
+            "--batch_size", 4, "--optimizer", "adam", "--learning_rate", "0.01", "--log_every_n_steps", 100]
+    assert run_main(train_image_classifier.main, [str(arg) for arg in list(argv) + list(extra)]) == 0
+    return str(train_dir)
+
+
+def tf_freeze_graph(input_graph, checkpoint, output_graph, output_node):
+    """TensorFlow's own tool, as the README runs it (pip TensorFlow, no Bazel build)."""
+    command = [sys.executable, "-m", "tensorflow.python.tools.freeze_graph", "--input_graph=%s" % input_graph,
+               "--input_binary=true", "--input_checkpoint=%s" % checkpoint,
+               "--output_graph=%s" % output_graph, "--output_node_names=%s" % output_node]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output_graph
+
+
+def load_graph_def(path):
+    graph_def = tf.GraphDef()
+    with open(path, "rb") as handle:
+        graph_def.ParseFromString(handle.read())
+    return graph_def
+
+
+def run_graph(graph_def, images, output_node, input_node="input"):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.import_graph_def(graph_def, name="")
+    with tf.Session(graph=graph) as session:
+        return session.run(output_node + ":0", {input_node + ":0": images})
+
+
+def records_to_files(tfrecord, folder):
+    """Writes each record's encoded image under its filename in `folder`: the exact bytes evaluation
+    decodes. Returns {filename: path}."""
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for serialized in tf.data.TFRecordDataset([tfrecord]).as_numpy_iterator():
+        example = tf.train.Example.FromString(serialized)
+        feature = example.features.feature
+        name = os.path.basename(feature[fmt.FILENAME].bytes_list.value[0].decode("utf-8"))
+        path = os.path.join(folder, name)
+        with open(path, "wb") as handle:
+            handle.write(feature[fmt.ENCODED].bytes_list.value[0])
+        paths[name] = path
+    return paths
+
+
+def write_tfrecord(path, images):
+    """A TFRecord of `images` ({filename: encoded bytes}), label 0 each."""
+    with tf.io.TFRecordWriter(path) as writer:
+        for name, encoded in images.items():
+            writer.write(fmt.make_example(encoded, "jpeg", 0, 0, name, [0], ["x"]))
+    return path
+
+
+def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode, checkpoint,
+                       save_random=False, preprocessing_name=None):
+    """{filename: probabilities} from the evaluation pipeline (build_dataset, is_training=False) and the
+    network restored from `checkpoint`; with `save_random`, random weights are saved there first."""
+    spec = nets_factory.get_spec(model_name)
+    graph = tf.Graph()
+    with graph.as_default():
+        preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or spec.preprocessing_name,
+                                                             is_training=False)
+        dataset = build_dataset(tfrecord, "all", 25.0, num_classes, preprocess, image_size, batch_size=4,
+                                is_training=False)
+        batch = tf.data.make_one_shot_iterator(dataset).get_next()
+        network_fn = nets_factory.get_network_fn(model_name, num_classes, is_training=False)
+        logits, end_points = network_fn(batch["images"])
+        if label_mode == "single":
+            probabilities = nets_factory.predictions_end_point(end_points)
+        else:
+            probabilities = tf.sigmoid(logits)
+        saver = tf.train.Saver(slim.get_model_variables())
+        with tf.Session(graph=graph) as session:
+            if save_random:
+                session.run(tf.global_variables_initializer())
+                saver.save(session, checkpoint, write_meta_graph=False)
+            saver.restore(session, checkpoint)
+            found = {}
+            while True:
+                try:
+                    values = session.run({"p": probabilities, "f": batch["filenames"]})
+                except tf.errors.OutOfRangeError:
+                    break
+                for name, row in zip(values["f"], values["p"]):
+                    found[os.path.basename(name.decode("utf-8"))] = row
+    return found
+
+
+def random_images(batch, size, seed=0):
+    return np.random.RandomState(seed).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)

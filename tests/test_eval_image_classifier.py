@@ -1,0 +1,170 @@
+"""eval_image_classifier.py on models trained briefly on generated faces."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import eval_image_classifier
+import train_image_classifier
+from core.cli import run_main
+from core.compat import tf
+from datasets import tfrecord_stats
+from tests.conftest import ROOT
+
+TRAIN = ["--model_name", "lenet", "--train_image_size", "28", "--batch_size", "16", "--optimizer", "adam",
+         "--learning_rate", "0.003", "--opt_epsilon", "1e-8", "--learning_rate_decay_type", "fixed",
+         "--log_every_n_steps", "50"]
+
+
+def train(data, train_dir, steps, *extra):
+    argv = ["--tfrecord_file", data.tfrecord, "--chemin_liste_labels", data.classes, "--train_dir",
+            str(train_dir), "--max_number_of_steps", str(steps)] + TRAIN + list(extra)
+    assert run_main(train_image_classifier.main, argv) == 0
+
+
+def evaluate(checkpoint, eval_dir, *extra):
+    return run_main(eval_image_classifier.main,
+                    ["--checkpoint_path", str(checkpoint), "--eval_dir", str(eval_dir)] + list(extra))
+
+
+def read_metrics(eval_dir):
+    with open(os.path.join(str(eval_dir), "metrics.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@pytest.fixture(scope="module")
+def gender_model(gender_faces, tmp_path_factory):
+    train_dir = tmp_path_factory.mktemp("gender_model")
+    train(gender_faces, train_dir, 150)
+    return train_dir
+
+
+@pytest.fixture(scope="module")
+def faces_model(faces, tmp_path_factory):
+    train_dir = tmp_path_factory.mktemp("faces_model")
+    train(faces, train_dir, 2)
+    return train_dir
+
+
+def test_a_briefly_trained_model_evaluates_above_chance_on_held_out_images(gender_model, gender_faces,
+                                                                          tmp_path, capsys):
+    assert evaluate(gender_model, tmp_path, "--batch_size", "8") == 0
+    result = read_metrics(tmp_path)
+    held_out = tfrecord_stats.scan(gender_faces.tfrecord, "test", 25)["num_images"]
+    assert result["num_images"] == held_out and held_out > 20
+    assert result["label_mode"] == "single" and result["global_step"] == 150
+    assert result["Accuracy"] > 0.75  # two classes: chance is 0.5
+    assert sum(map(sum, result["confusion_matrix"])) == held_out
+    out = capsys.readouterr().out
+    assert "Accuracy" in out and "homme" in out and "femme" in out
+
+
+def test_eval_defaults_come_from_the_training_config(faces_model, tmp_path, capsys):
+    # Only the checkpoint and the eval dir: model lenet at 28, the 11 classes and multi-label come from
+    # train_config.json; a wrong default would not restore.
+    assert evaluate(faces_model / "model.ckpt-2", tmp_path) == 0
+    result = read_metrics(tmp_path)
+    assert result["label_mode"] == "multi"
+    assert sorted(result["per_label"]) == sorted(json.loads(
+        (faces_model / "train_config.json").read_text())["classes"])
+    assert "eval/Accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("batch_size", ["7", "64"])
+def test_every_image_of_the_split_is_counted_once(faces_model, faces, tmp_path, batch_size):
+    for split in ("test", "train", "all"):
+        eval_dir = tmp_path / split
+        assert evaluate(faces_model, eval_dir, "--batch_size", batch_size, "--dataset_split_name", split) == 0
+        assert read_metrics(eval_dir)["num_images"] == tfrecord_stats.scan(faces.tfrecord, split, 25)["num_images"]
+    sizes = [read_metrics(tmp_path / split)["num_images"] for split in ("test", "train", "all")]
+    assert sizes[0] + sizes[1] == sizes[2] == 120
+
+
+def test_max_num_batches_limits_the_evaluation(faces_model, tmp_path):
+    assert evaluate(faces_model, tmp_path, "--batch_size", "4", "--max_num_batches", "2") == 0
+    assert read_metrics(tmp_path)["num_images"] == 8
+
+
+def test_scalars_and_confusion_image_reach_tensorboard_at_the_checkpoint_step(gender_model, tmp_path):
+    assert evaluate(gender_model, tmp_path) == 0
+    tags, steps = {}, set()
+    for name in os.listdir(tmp_path):
+        if name.startswith("events.out.tfevents"):
+            for event in tf.train.summary_iterator(str(tmp_path / name)):
+                for value in event.summary.value:
+                    tags[value.tag] = value
+                    steps.add(event.step)
+    assert steps == {150}
+    assert tags["eval/Accuracy"].simple_value == pytest.approx(read_metrics(tmp_path)["Accuracy"])
+    assert tags["eval/confusion_matrix"].image.encoded_image_string.startswith(b"\x89PNG")
+
+
+def test_following_mode_picks_up_a_new_checkpoint(faces, tmp_path):
+    train_dir, eval_dir = tmp_path / "train", tmp_path / "eval"
+    train(faces, train_dir, 1)
+    command = [sys.executable, os.path.join(ROOT, "eval_image_classifier.py"), "--checkpoint_path",
+               str(train_dir), "--eval_dir", str(eval_dir), "--eval_interval_secs", "1", "--timeout", "25"]
+    follower = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in follower.stdout:
+            if line.startswith("eval/Accuracy") and "at step 1;" in line:
+                break
+        train(faces, train_dir, 3)
+        out, err = follower.communicate(timeout=120)
+    finally:
+        follower.kill()
+    assert "at step 3;" in out and "Traceback" not in err
+    assert read_metrics(eval_dir)["global_step"] == 3
+
+
+def test_one_evaluator_gives_each_checkpoint_the_results_of_a_fresh_one(faces, tmp_path):
+    from engine import evaluation, run_config
+    from engine import settings as settings_module
+    from engine.options import EvalOptions
+
+    train(faces, tmp_path / "short", 1)
+    train(faces, tmp_path / "long", 30)
+    first, last = str(tmp_path / "short" / "model.ckpt-1"), str(tmp_path / "long" / "model.ckpt-30")
+    parser = eval_image_classifier.build_parser()
+    settings = settings_module.resolve(parser.parse_args(["--checkpoint_path", first]),
+                                       run_config.read_config(first))
+    options = EvalOptions(eval_dir=str(tmp_path), split="all", batch_size=8)
+    with evaluation.Evaluator(settings, "multi", options) as evaluator:
+        shared = [evaluator.evaluate(path) for path in (first, last, first)]
+    for path, result in zip((first, last, first), shared):
+        with evaluation.Evaluator(settings, "multi", options) as fresh:
+            assert result["mAP"] == pytest.approx(fresh.evaluate(path)["mAP"], abs=1e-6)
+    assert shared[0]["mAP"] == pytest.approx(shared[2]["mAP"], abs=1e-6)
+    assert shared[0]["mAP"] != pytest.approx(shared[1]["mAP"], abs=1e-3)
+
+
+def test_following_waits_for_a_first_checkpoint_and_stops_after_the_timeout(tmp_path, capsys):
+    os.makedirs(tmp_path / "empty")
+    assert evaluate(tmp_path / "empty", tmp_path / "eval", "--eval_interval_secs", "1", "--timeout", "2") == 0
+    out = capsys.readouterr().out
+    assert "waiting for training" in out and "stopping after 0 evaluation(s)" in out
+    assert os.path.isdir(tmp_path / "eval")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model_name", "cifarnet"], "does not fit cifarnet"),
+    (["--chemin_liste_labels", "GENDER"], "does not fit lenet with 2 classes"),
+    (["--tfrecord_file", "missing.tfrecord"], "download_and_convert_data.py"),
+    (["--validation_percentage", "0"], "split of"),
+    (["--eval_image_size", "4"], "too small for lenet"),
+])
+def test_bad_input_gives_a_message_and_no_traceback(faces_model, gender_faces, tmp_path, capsys, extra, message):
+    extra = [gender_faces.classes if item == "GENDER" else item for item in extra]
+    assert evaluate(faces_model, tmp_path, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_no_checkpoint_yet_says_so(tmp_path, capsys):
+    os.makedirs(tmp_path / "train")
+    assert evaluate(tmp_path / "train", tmp_path / "eval", "--model_name", "lenet") == 2
+    assert "no checkpoint in" in capsys.readouterr().err
+    assert evaluate(tmp_path / "nowhere", tmp_path / "eval") == 2
+    assert "does not exist" in capsys.readouterr().err
