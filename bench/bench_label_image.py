@@ -1,22 +1,25 @@
 """label_image benchmark: a frozen inception_v3 (299 px) against keras.applications.InceptionV3 on the
-same machine.
+same machine, the Keras side at its best: compiled (`predict_on_batch`, or `model(x)` inside a
+`tf.function`, whichever is faster), never an eager call.
 
     python -m bench.bench_label_image            # inception_v3 at 299 px, random weights, 11 classes
     python -m bench.bench_label_image --smoke    # lenet at 28 px against a small Keras CNN, to check it runs
 
-Figures (seconds are the best of `repeats` timed runs after warm-up runs, as bench_conversion does:
-the least disturbed by other processes on a shared machine):
-- graph latency for one image, without process start: engine.labeling.Classifier.predict on one
-  preprocessed image (what label_image.py runs), next to the Keras model's `model(x)`;
-- the same with the image file's decoding and preprocessing (label_image's ImageReader);
-- batch-32 throughput in images/s, both ways;
+Both sides are timed in alternating rounds after warm-up, in this one process, with the same threads;
+each figure is the median of its rounds. Figures:
+- graph latency for one preprocessed image, without process start: engine.labeling.Classifier.predict
+  (what label_image.py runs) against the compiled Keras call;
+- per-image time on a folder of face images (250 px JPEGs): label_image's path (decode and evaluation
+  preprocessing by ImageReader, then Classifier.predict in batches of 32, as label_image.py does for a
+  folder) against a Keras 3 script doing the same (PIL decode, resize, scale to [-1, 1], predict_on_batch in
+  batches of 32), in float32, and ours in bf16 where the CPU runs it natively (engine/mixed_precision.py's
+  oneDNN bfloat16 rewrite of the frozen float32 graph), with the top-1 agreement of bf16 with float32;
 - whole-process time for one image: `python label_image.py --image ... --graph ...` against a small Keras
-  script that loads the saved Keras model (.keras) and predicts the same image.
-Ratios are ours / Keras for times (below 1: label_image is faster) and for throughput (above 1: faster).
+  script that loads the saved Keras model (.keras) and predicts the same image (processes alternate too).
+Ratios are ours / Keras for times (below 1: label_image is faster).
 """
-import argparse
-import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ import time
 
 import numpy as np
 
+from bench import common
 from core.compat import tf
 from datasets import demo_faces
 from engine import export, labeling
@@ -42,21 +46,26 @@ model = keras.models.load_model(sys.argv[1])
 size = model.input_shape[1]
 image = Image.open(sys.argv[2]).convert("RGB").resize((size, size), Image.BILINEAR)
 x = np.asarray(image, np.float32)[None] / 127.5 - 1.0
-scores = np.asarray(model(x, training=False))[0]
+scores = np.asarray(model.predict_on_batch(x))[0]
 for index in np.argsort(-scores)[:5]:
     print("%d (score = %.5f)" % (index, scores[index]))
 '''
 
 
-def _best_seconds(function, repeats, warmup):
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _alternating_medians(functions, rounds, warmup, repeats=1):
+    """{name: median seconds} of each function in `functions` ({name: fn}), timed in `rounds` alternating
+    rounds of `repeats` calls each, after `warmup` calls of each."""
+    for function in functions.values():
+        for _ in range(warmup):
+            function()
+    times = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                function()
+            times[name].append((time.perf_counter() - start) / repeats)
+    return {name: statistics.median(values) for name, values in times.items()}, times
 
 
 def _frozen_graph(model_name, image_size, path):
@@ -91,83 +100,120 @@ def _keras_model(smoke, image_size):
     ])
 
 
-def _process_seconds(command, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode != 0:
-            raise RuntimeError("%s failed: %s" % (command[:3], result.stderr[-2000:]))
-    return min(times)
+def _compiled_keras_call(model):
+    """The faster of the two compiled ways of calling `model` on a batch: predict_on_batch or a tf.function."""
+    function = tf.function(lambda x: model(x, training=False))
+    return {"predict_on_batch": model.predict_on_batch, "tf.function": lambda x: function(x)}
 
 
-def run(smoke=False, repeats=None, batch_size=32):
+def _keras_read(path, image_size):
+    from PIL import Image
+
+    image = Image.open(path).convert("RGB").resize((image_size, image_size), Image.BILINEAR)
+    return np.asarray(image, np.float32) / 127.5 - 1.0
+
+
+def _folder_labeling(paths, read, predict, batch_size=32):
+    """Reads and predicts every image of `paths` in batches, as label_image.py does for a folder."""
+    for start in range(0, len(paths), batch_size):
+        predict(np.stack([read(path) for path in paths[start:start + batch_size]]))
+
+
+def _run_process(command):
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (command[:3], result.stderr[-2000:]))
+
+
+def run(smoke=False, rounds=None, batch_size=32):
     """Returns the figures as a dict (see the module docstring)."""
+    from engine import mixed_precision
+
     model_name, image_size = ("lenet", 28) if smoke else ("inception_v3", 299)
-    repeats = repeats or (3 if smoke else 20)
-    batch_repeats, process_repeats, warmup = (1, 1, 1) if smoke else (5, 3, 3)
+    rounds = rounds or (2 if smoke else 7)
+    folder_size, warmup, process_rounds = (8, 1, 1) if smoke else (64, 2, 3)
+    bf16_supported, bf16_reason = mixed_precision.check_support("bf16")
     with tempfile.TemporaryDirectory(prefix="bench label_image ") as root:
-        demo_faces.generate(root, 1, size=250, seed=0, log=lambda _line: None)
+        demo_faces.generate(root, folder_size, size=250, seed=0, log=lambda _line: None)
         image_dir = os.path.join(root, demo_faces.IMAGES_DIR)
-        image = os.path.join(image_dir, sorted(os.listdir(image_dir))[0])
+        paths = sorted(os.path.join(image_dir, name) for name in os.listdir(image_dir))
         graph_path = _frozen_graph(model_name, image_size, os.path.join(root, "frozen.pb"))
         graph_def = labeling.load_graph_def(graph_path)
         meta = labeling.graph_metadata(graph_def, graph_path)
-        classifier = labeling.Classifier(graph_def, meta["input_node"], meta["output_node"], graph_path)
-        reader = labeling.ImageReader(labeling.input_options(meta, classifier.input_dims))
-        one = reader.read(image)[None]
-        batch = np.repeat(one, batch_size, axis=0)
-        ours_latency = _best_seconds(lambda: classifier.predict(one), repeats, warmup)
-        ours_file_latency = _best_seconds(lambda: classifier.predict(reader.read(image)[None]), repeats, warmup)
-        ours_batch = _best_seconds(lambda: classifier.predict(batch), batch_repeats, 1)
-        classifier.close()
-        reader.close()
+        classifiers = {"fp32": labeling.Classifier(graph_def, meta["input_node"], meta["output_node"], graph_path)}
+        if bf16_supported:
+            classifiers["bf16"] = labeling.Classifier(graph_def, meta["input_node"], meta["output_node"], graph_path,
+                                                      config=mixed_precision.session_config("bf16", "grappler"))
+        reader = labeling.ImageReader(labeling.input_options(meta, classifiers["fp32"].input_dims))
+        one = reader.read(paths[0])[None]
 
         model = _keras_model(smoke, image_size)
-        keras_latency = _best_seconds(lambda: model(one, training=False), repeats, warmup)
-        keras_batch = _best_seconds(lambda: model(batch, training=False), batch_repeats, 1)
+        keras_calls = _compiled_keras_call(model)
+        single = {"ours_" + name: (lambda c=classifier: c.predict(one)) for name, classifier in classifiers.items()}
+        single.update({"keras_" + name: (lambda f=call: f(one)) for name, call in keras_calls.items()})
+        latency, latency_rounds = _alternating_medians(single, rounds, warmup, repeats=5 if not smoke else 1)
+        keras_call = min(keras_calls, key=lambda name: latency["keras_" + name])
+
+        folder = {"ours_" + name: (lambda c=classifier: _folder_labeling(paths, reader.read, c.predict))
+                  for name, classifier in classifiers.items()}
+        folder["keras_" + keras_call] = lambda: _folder_labeling(
+            paths, lambda path: _keras_read(path, image_size), keras_calls[keras_call])
+        per_folder, folder_rounds = _alternating_medians(folder, rounds, 1)
+        agreement = None
+        if bf16_supported:
+            images = np.stack([reader.read(path) for path in paths])
+            top = {name: np.argmax(classifier.predict(images), axis=1) for name, classifier in classifiers.items()}
+            agreement = float(np.mean(top["bf16"] == top["fp32"]))
+        for classifier in classifiers.values():
+            classifier.close()
+        reader.close()
+
         keras_path = os.path.join(root, "model.keras")
         model.save(keras_path)
         script = os.path.join(root, "keras_label.py")
         with open(script, "w") as handle:
             handle.write(KERAS_SCRIPT)
-        ours_process = _process_seconds([sys.executable, os.path.join(ROOT, "label_image.py"), "--image", image,
-                                         "--graph", graph_path], process_repeats)
-        keras_process = _process_seconds([sys.executable, script, keras_path, image], process_repeats)
+        processes, process_times = _alternating_medians({
+            "ours": lambda: _run_process([sys.executable, os.path.join(ROOT, "label_image.py"), "--image",
+                                          paths[0], "--graph", graph_path]),
+            "keras": lambda: _run_process([sys.executable, script, keras_path, paths[0]]),
+        }, process_rounds, 0)
+
+    per_image = {name: seconds / len(paths) for name, seconds in per_folder.items()}
+    keras_per_image = per_image["keras_" + keras_call]
+    what = "%s %dpx" % (model_name, image_size)
+    rows = [
+        common.row("label_image", "graph latency, one image, vs Keras %s (%s)" % (keras_call, what),
+                   latency["ours_fp32"] * 1e3, latency["keras_" + keras_call] * 1e3, unit="ms", target=0.8,
+                   at_most=True),
+        common.row("label_image", "per image on a folder of %d faces, fp32, vs a Keras script with %s in batches "
+                   "of %d" % (len(paths), keras_call, batch_size), per_image["ours_fp32"] * 1e3,
+                   keras_per_image * 1e3, unit="ms"),
+    ]
+    if bf16_supported:
+        rows.append(common.row("label_image", "per image on the folder, ours bf16 vs the Keras script fp32",
+                               per_image["ours_bf16"] * 1e3, keras_per_image * 1e3, unit="ms", target=0.7,
+                               at_most=True, note="top-1 agreement with fp32: %.3f" % agreement))
+    else:
+        rows.append(common.row("label_image", "per image on the folder, ours bf16 vs the Keras script fp32", None,
+                               keras_per_image * 1e3, unit="ms", target=0.7, at_most=True,
+                               note="not run: %s" % bf16_reason.split(";")[0]))
+    rows.append(common.row("label_image", "whole process for one image vs a Keras load-and-predict script",
+                           processes["ours"], processes["keras"], unit="s", target=1.0, at_most=True))
     return {
-        "model": model_name,
-        "image_size": image_size,
+        "model": model_name, "image_size": image_size, "cpu_count": os.cpu_count(),
         "keras_model": "keras.applications.InceptionV3(weights=None)" if not smoke else "small Keras CNN",
-        "cpu_count": os.cpu_count(),
-        "label_image_graph_latency_ms": round(ours_latency * 1e3, 2),
-        "label_image_file_latency_ms": round(ours_file_latency * 1e3, 2),
-        "keras_call_latency_ms": round(keras_latency * 1e3, 2),
-        "latency_ratio": round(ours_latency / keras_latency, 3),
-        "batch_size": batch_size,
-        "label_image_images_per_s": round(batch_size / ours_batch, 1),
-        "keras_images_per_s": round(batch_size / keras_batch, 1),
-        "throughput_ratio": round(keras_batch / ours_batch, 3),
-        "label_image_process_s": round(ours_process, 2),
-        "keras_process_s": round(keras_process, 2),
-        "process_ratio": round(ours_process / keras_process, 3),
+        "keras_compiled_call": keras_call, "bf16_supported": bf16_supported, "bf16_top1_agreement": agreement,
+        "latency_ms": {name: round(value * 1e3, 2) for name, value in latency.items()},
+        "per_image_ms": {name: round(value * 1e3, 2) for name, value in per_image.items()},
+        "process_s": {name: round(value, 2) for name, value in processes.items()},
+        "rounds": {"latency_s": latency_rounds, "folder_s": folder_rounds, "process_s": process_times},
+        "rows": rows,
     }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="lenet at 28 px against a small Keras CNN")
-    parser.add_argument("--repeats", type=int, default=None, help="timed single-image runs (default 20)")
-    args = parser.parse_args(argv)
-    result = run(smoke=args.smoke, repeats=args.repeats)
-    print(json.dumps(result, indent=2))
-    print("one image: label_image graph %.1f ms vs Keras model(x) %.1f ms (ratio %.2f); batch %d: %.1f vs %.1f "
-          "images/s (ratio %.2f); whole process %.1f s vs %.1f s (ratio %.2f)"
-          % (result["label_image_graph_latency_ms"], result["keras_call_latency_ms"], result["latency_ratio"],
-             result["batch_size"], result["label_image_images_per_s"], result["keras_images_per_s"],
-             result["throughput_ratio"], result["label_image_process_s"], result["keras_process_s"],
-             result["process_ratio"]))
-    return 0
+    return common.smoke_main(run, __doc__, "lenet at 28 px against a small Keras CNN", argv)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def run(smoke=False, **overrides):
         rng = np.random.default_rng(0)
         arrays = (rng.uniform(-1, 1, (2 * batch, size, size, 3)).astype(np.float32),
                   (rng.uniform(size=(2 * batch, settings.num_classes)) < 0.4).astype(np.float32))
-        training_run = OurTraining(settings, "multi", 1000, batch, "none", arrays)
+        training_run = OurTraining(settings, "multi", 1000, batch, arrays=arrays)
         for _ in range(config["warmup"]):
             training_run.step()
         rate, _ = common.rate_of_rounds(training_run.step, config["steps"], config["rounds"], batch)

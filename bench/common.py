@@ -118,6 +118,16 @@ def rate_of_rounds(step_fn, steps, rounds, batch_size):
     return statistics.median(rates), rates
 
 
+def step_seconds(step_fn, steps):
+    """The seconds of each of `steps` calls of `step_fn`."""
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step_fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def median_seconds(function, repeats):
     times = []
     for _ in range(repeats):
@@ -149,9 +159,8 @@ def child_peak_memory(argv, env=None, timeout=1800):
 def quiet_keras():
     """Imports Keras 3 with TensorFlow's start-up chatter hidden, as core.compat does."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    import core.compat  # noqa: F401  (TensorFlow imported quietly first)
+    import core.compat  # noqa: F401  isort: skip (TensorFlow imported quietly first)
+    import keras  # isort: skip
 
     return keras
 

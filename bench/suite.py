@@ -49,23 +49,8 @@ def conversion_rows(result):
                 note="from an existing CSV: %.0f images/s" % result["convert_from_csv_images_per_s"])]
 
 
-def label_image_rows(result):
-    from bench.common import row
-
-    what = "%s %dpx" % (result["model"], result["image_size"])
-    return [
-        row("label_image", "graph latency, one image, vs Keras model(x) (%s)" % what,
-            result["label_image_graph_latency_ms"], result["keras_call_latency_ms"], unit="ms", target=0.8,
-            at_most=True, note="with file decoding: %.1f ms" % result["label_image_file_latency_ms"]),
-        row("label_image", "batch-%d throughput vs Keras model(x)" % result["batch_size"],
-            result["label_image_images_per_s"], result["keras_images_per_s"]),
-        row("label_image", "whole process for one image vs a Keras load-and-predict script",
-            result["label_image_process_s"], result["keras_process_s"], unit="s", target=1.0, at_most=True),
-    ]
-
-
 # Benchmarks whose run() returns no `rows` get them from these.
-ROW_BUILDERS = {"conversion": conversion_rows, "label_image": label_image_rows}
+ROW_BUILDERS = {"conversion": conversion_rows}
 
 
 def rows_of(name, result):

@@ -84,7 +84,7 @@ def _static_dims(shape):
 class Classifier:
     """A frozen graph imported in its own tf.Graph and Session: `predict(images) -> scores`."""
 
-    def __init__(self, graph_def, input_layer, output_layer, graph_path="graph"):
+    def __init__(self, graph_def, input_layer, output_layer, graph_path="graph", config=None):
         names = {node.name for node in graph_def.node}
         input_layer, output_layer = _node_name(input_layer), _node_name(output_layer)
         if input_layer not in names:
@@ -107,7 +107,7 @@ class Classifier:
         self.batch_size = self.input_dims[0]  # None: any batch
         out_dims = _static_dims(self.output.shape)
         self.num_outputs = out_dims[-1] if out_dims else None
-        self.session = tf.Session(graph=self.graph)
+        self.session = tf.Session(graph=self.graph, config=config)  # config: e.g. bf16 (engine/mixed_precision.py)
 
     def predict(self, images):
         """Scores [n, num_outputs] for images [n, height, width, 3]; a fixed batch size is padded."""

@@ -14,6 +14,15 @@
   doubles after `GROWTH_INTERVAL` finite steps in a row. bf16 has float32's exponent range and needs no
   scaling.
 
+Two ways to compute in bfloat16, `BF16_METHODS`, chosen by `DEFAULT_BF16_METHOD` (bench/bench_training.py
+and bench/bench_label_image.py time them against each other):
+- "getter": the casting custom getter above builds the network in bfloat16;
+- "grappler": the network stays float32 and TensorFlow's oneDNN grappler pass
+  (`auto_mixed_precision_onednn_bfloat16`) rewrites the ops that oneDNN runs fast in bfloat16 when the
+  session starts; the only way for a frozen (constant) graph, so label_image uses it;
+- "both": the getter's graph, then the pass on what it left in float32.
+`session_config(mode, method)` is the session configuration of a mode.
+
 `check_support(mode)` says whether this machine can run a mode fast, and why not: bf16 needs a CPU with
 AVX512_BF16 or AMX (TensorFlow's oneDNN bfloat16 kernels need AVX-512; elsewhere TensorFlow falls back
 to emulated kernels many times slower than float32), fp16 needs a GPU.
@@ -25,6 +34,8 @@ from core.errors import UserError, first_line
 from engine.options import MIXED_PRECISION_MODES
 
 MODES = MIXED_PRECISION_MODES
+BF16_METHODS = ("getter", "grappler", "both")
+DEFAULT_BF16_METHOD = "getter"
 COMPUTE_DTYPES = {"bf16": tf.bfloat16, "fp16": tf.float16}
 # CPU flags (/proc/cpuinfo) with which oneDNN runs bfloat16 natively.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -126,6 +137,29 @@ def require_support(mode, cpuinfo_path="/proc/cpuinfo"):
     return reason
 
 
+def _uses_getter(mode, method):
+    return mode == "fp16" or (mode == "bf16" and (method or DEFAULT_BF16_METHOD) in ("getter", "both"))
+
+
+def _uses_grappler(mode, method):
+    return mode == "bf16" and (method or DEFAULT_BF16_METHOD) in ("grappler", "both")
+
+
+def session_config(mode="none", method=None):
+    """The tf.ConfigProto of a session computing in `mode`: with bf16 by the "grappler" or "both" method,
+    TensorFlow's oneDNN bfloat16 rewrite is on."""
+    check_mode(mode)
+    if method is not None and method not in BF16_METHODS:
+        raise UserError("unknown bf16 method %r; use one of %s" % (method, ", ".join(BF16_METHODS)))
+    config = tf.ConfigProto()
+    if _uses_grappler(mode, method):
+        from tensorflow.core.protobuf import rewriter_config_pb2
+
+        config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+            rewriter_config_pb2.RewriterConfig.ON)
+    return config
+
+
 def float32_variable_getter(dtype):
     """A variable-scope custom getter: variables asked for in `dtype` are created in float32 and handed
     to the caller as a cast to `dtype`; any other variable is returned as it is."""
@@ -186,11 +220,12 @@ def _to_float32(tensor):
     return tensor
 
 
-def wrap_network_fn(network_fn, mode):
+def wrap_network_fn(network_fn, mode, method=None):
     """`network_fn` computing in the dtype of `mode` on float32 inputs, with float32 variables, logits and
-    end points. Mode "none" returns `network_fn` itself."""
+    end points. Mode "none", and bf16 by the "grappler" method (the session rewrites the float32 graph),
+    return `network_fn` itself."""
     dtype = compute_dtype(mode)
-    if dtype == tf.float32:
+    if not _uses_getter(mode, method):
         return network_fn
 
     @functools.wraps(network_fn)

@@ -106,13 +106,14 @@ class TrainGraph:
     init_op: object
 
 
-def build_train_graph(settings, options, label_mode, num_samples, batch):
-    """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors)."""
+def build_train_graph(settings, options, label_mode, num_samples, batch, bf16_method=None):
+    """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors). `bf16_method`
+    (engine/mixed_precision.py's BF16_METHODS; None: its default) says how bf16 computes."""
     global_step = tf.train.get_or_create_global_step()
     network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
                                              weight_decay=options.weight_decay, is_training=True,
                                              batch_norm_decay=options.batch_norm_decay)
-    network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision)
+    network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision, bf16_method)
     total_loss, (end_points, clone_scope, clone_images) = build_clones(
         network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
     learning_rate = optimization.configure_learning_rate(options.schedule, num_samples, options.batch_size,
@@ -177,7 +178,7 @@ def train(settings, options):
                                                       options.ignore_missing_vars, spec.logits_scopes)
         graph.finalize()
 
-    with tf.Session(graph=graph) as session:
+    with tf.Session(graph=graph, config=mixed_precision.session_config(options.mixed_precision)) as session:
         session.run(ops.init_op)
         if latest:
             if options.checkpoint_path:

@@ -186,3 +186,62 @@ def test_bf16_training_writes_float32_checkpoints_that_evaluate_and_resume(faces
                                                  str(tmp_path / "eval"), "--batch_size", "16"]) == 0
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["global_step"] == 6 and 0.0 <= metrics["Accuracy"] <= 1.0
+
+
+def _rewrite(config):
+    return config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16
+
+
+@pytest.mark.parametrize("method, getter, rewrite", [("getter", True, False), ("grappler", False, True),
+                                                     ("both", True, True)])
+def test_each_bf16_method_builds_its_graph_and_session(method, getter, rewrite):
+    with tf.Graph().as_default() as graph:
+        network_fn = nets_factory.get_network_fn("lenet", 5)
+        mixed_precision.wrap_network_fn(network_fn, "bf16", method)(tf.zeros([1, 28, 28, 3]))
+    assert _op_dtypes(graph, "Conv2D") == ({"bfloat16"} if getter else {"float32"})
+    assert bool(_rewrite(mixed_precision.session_config("bf16", method))) == rewrite
+    assert not _rewrite(mixed_precision.session_config("none", method))
+    with pytest.raises(UserError, match="unknown bf16 method 'fast'"):
+        mixed_precision.session_config("bf16", "fast")
+
+
+GRAPPLER_CHILD = r"""
+import json, sys
+import numpy as np
+from core.compat import tf
+from engine import mixed_precision
+from nets import nets_factory
+
+graph = tf.Graph()
+with graph.as_default():
+    tf.set_random_seed(3)
+    images = tf.random.uniform([4, 28, 28, 3], -1, 1, seed=4)
+    logits, _ = nets_factory.get_network_fn("lenet", 5)(images)
+    init = tf.global_variables_initializer()
+values = {}
+for mode, method in (("none", None), ("bf16", "grappler")):
+    with tf.Session(graph=graph, config=mixed_precision.session_config(mode, method)) as session:
+        session.run(init)
+        values[mode] = session.run(logits)
+print(json.dumps({"max_abs": float(np.abs(values["bf16"] - values["none"]).max()),
+                  "scale": float(np.abs(values["none"]).max())}))
+"""
+
+
+def test_grappler_method_computes_the_float32_graph_in_bf16_with_onednn(tmp_path):
+    # The rewrite needs oneDNN, which TensorFlow turns on only at start-up (on AVX512 CPUs by default).
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = tmp_path / "child.py"
+    script.write_text(GRAPPLER_CHILD)
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", PYTHONPATH=ROOT)
+    result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    # bf16 keeps 8 bits of mantissa: the logits move, by much less than their size.
+    assert 0 < figures["max_abs"] < 0.05 * figures["scale"], figures
