@@ -54,9 +54,9 @@ def test_smoke_suite_runs_every_benchmark_and_writes_the_json(tmp_path, capsys):
         else:
             assert item["ours"] > 0 and item["ratio"] > 0, item
     training = report["benchmarks"]["training"]["result"]
-    assert {"ours_tfrecord", "ours_memory", "keras_fit"} <= set(training["images_per_s"])
+    assert {"ours_tfrecord", "ours_memory", "keras_fp32"} <= set(training["images_per_s"])
     assert "input_pipeline_overhead" in training
-    assert len(by_benchmark["label_image"]) == 3 and len(by_benchmark["conversion"]) == 1
+    assert len(by_benchmark["label_image"]) == 4 and len(by_benchmark["conversion"]) == 1
     assert report["benchmarks"]["memory"]["result"]["peak_rss_mib"]["ours"] > 0
     assert len(report["benchmarks"]["models"]["result"]["models"]) == 2
     assert report["table"] in printed and "| training |" in printed
