@@ -24,7 +24,7 @@ def build_parser():
     group.add_argument("--checkpoint_path", default="output/",
                        help="a training directory (its latest checkpoint) or one checkpoint file "
                        "(default: %(default)s)")
-    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay"))
+    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision"))
     group.add_argument("--eval_interval_secs", type=float, default=None,
                        help="follow training: evaluate each new checkpoint, at most one every this many seconds")
     group.add_argument("--timeout", type=float, default=None,
@@ -37,7 +37,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from core.errors import UserError
-    from engine import evaluation
+    from core.progress import say
+    from engine import evaluation, mixed_precision
     from engine import settings as settings_module
 
     if args.batch_size < 1:
@@ -62,6 +63,9 @@ def main(argv=None):
                                     skip_corrupt_records=args.skip_corrupt_records)
     label_mode = settings_module.decide_label_mode(settings.label_mode, stats)
     options = from_args(EvalOptions, args, split=args.dataset_split_name)
+    if options.mixed_precision != "none":
+        say("mixed precision %s: %s" % (options.mixed_precision,
+                                        mixed_precision.require_support(options.mixed_precision)))
     with evaluation.Evaluator(settings, label_mode, options) as evaluator:
         if following:
             evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,

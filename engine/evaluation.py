@@ -15,7 +15,7 @@ from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
-from engine import checkpoints
+from engine import checkpoints, mixed_precision
 from engine import metrics as metrics_module
 from engine.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
@@ -46,12 +46,14 @@ class Evaluator:
                 skip_corrupt_records=options.skip_corrupt_records)
             self.iterator = tf.data.make_initializable_iterator(dataset)
             batch = self.iterator.get_next()
-            network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
-                                                     is_training=False)
+            network_fn = mixed_precision.wrap_network_fn(
+                nets_factory.get_network_fn(settings.model_name, settings.num_classes, is_training=False),
+                options.mixed_precision)
             logits, _ = network_fn(batch["images"])
             logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
             probabilities = tf.nn.softmax(logits) if label_mode == "single" else tf.sigmoid(logits)
-            self.fetches = {"probabilities": probabilities, "labels": batch["labels"]}
+            self.fetches = {"probabilities": probabilities, "labels": batch["labels"], "logits": logits,
+                            "filenames": batch["filenames"]}
             if options.moving_average_decay:
                 averages = tf.train.ExponentialMovingAverage(options.moving_average_decay)
                 to_restore = averages.variables_to_restore(slim.get_model_variables())
@@ -72,15 +74,14 @@ class Evaluator:
     def __exit__(self, *exc_info):
         self.close()
 
-    def evaluate(self, checkpoint):
-        """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
-        probabilities, labels = [], []
-        meter = RateMeter(unit="images")
-        last_line = time.monotonic()
+    def predictions(self, checkpoint):
+        """Yields, batch by batch over the split, {"filenames", "logits", "probabilities", "labels"} numpy
+        arrays computed with `checkpoint`; raises UserError when it does not fit the network."""
         checkpoints.check_fits(checkpoint, self.to_restore, "%s with %d classes" % (
             self.settings.model_name, self.settings.num_classes))
         if self._session is None:
-            self._session = tf.Session(graph=self.graph)
+            self._session = tf.Session(graph=self.graph,
+                                       config=mixed_precision.session_config(self.options.mixed_precision))
         session = self._session
         with self.graph.as_default():  # Saver.restore outside its graph would run eagerly
             self.saver.restore(session, checkpoint)
@@ -90,15 +91,23 @@ class Evaluator:
             try:
                 values = session.run(self.fetches)
             except tf.errors.OutOfRangeError:
-                break
+                return
             except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
                 user_error = tfrecord_integrity.reading_error(self.settings.tfrecord_file, error)
                 if user_error is None:
                     raise
                 raise user_error
+            batches += 1
+            yield values
+
+    def evaluate(self, checkpoint):
+        """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
+        probabilities, labels = [], []
+        meter = RateMeter(unit="images")
+        last_line = time.monotonic()
+        for values in self.predictions(checkpoint):
             probabilities.append(values["probabilities"])
             labels.append(values["labels"])
-            batches += 1
             meter.update(len(values["labels"]))
             if time.monotonic() - last_line > 10:
                 say("  evaluated %s" % meter.line())

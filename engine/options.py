@@ -92,6 +92,10 @@ class EvalOptions:
     num_readers: int = TrainOptions.num_readers
     num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
+    mixed_precision: str = dataclasses.field(default="none", metadata={
+        "choices": MIXED_PRECISION_MODES,
+        "help": "compute in bfloat16 on CPUs with AVX512_BF16 or AMX (the checkpoint stays float32), or float16 "
+                "on GPUs"})
 
 
 def field(cls, name):

@@ -1,5 +1,6 @@
 """The held-out split: deterministic, disjoint, and the same in Python listings and in the pipeline."""
 import os
+from pathlib import Path
 
 from datasets import tfrecord_stats
 from datasets.split import main as split_main
@@ -17,3 +18,24 @@ def test_train_and_test_partition_the_images_and_match_the_tfrecord_split(faces,
     assert names_in_split(names, "test", 0) == [] and names_in_split(names, "all", 25) == names
     assert split_main([faces.images, "--split", "test"]) == 0
     assert capsys.readouterr().out.split() == test
+
+
+def test_the_split_is_the_committed_golden_one_in_a_separate_process(tmp_path):
+    """A split that depended on the process (a salted hash, say) would put an image in training for the
+    training process and in the held-out set for the evaluation process: the split of a fixed list of names
+    is pinned by a committed golden file and computed by a child process."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    golden = json.loads((Path(__file__).parent / "data" / "split_golden.json").read_text(encoding="utf-8"))
+    for name in golden["names"]:
+        (tmp_path / name).touch()
+    for percentage, expected in golden["test"].items():
+        result = subprocess.run([sys.executable, "-m", "datasets.split", str(tmp_path), "--split", "test",
+                                 "--validation_percentage", percentage], cwd=ROOT, capture_output=True,
+                                text=True, timeout=120, env=dict(os.environ, PYTHONHASHSEED="random"))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.split("\n")[:-1] == expected, percentage
