@@ -182,10 +182,18 @@ def test_bf16_training_writes_float32_checkpoints_that_evaluate_and_resume(faces
     assert "resuming from" in output and "mixed precision bf16" in output  # the recorded mode by default
 
     import eval_image_classifier
-    assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(train_dir), "--eval_dir",
-                                                 str(tmp_path / "eval"), "--batch_size", "16"]) == 0
-    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert metrics["global_step"] == 6 and 0.0 <= metrics["Accuracy"] <= 1.0
+    results = {}
+    for mode in ("none", "bf16"):
+        eval_dir = tmp_path / ("eval_" + mode)
+        assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(train_dir), "--eval_dir", str(eval_dir),
+                                                     "--batch_size", "16", "--mixed_precision", mode]) == 0
+        results[mode] = json.loads((eval_dir / "metrics.json").read_text())
+    assert "mixed precision bf16" in capsys.readouterr().out
+    assert results["none"]["global_step"] == results["bf16"]["global_step"] == 6
+    # The float32 checkpoint evaluates in bf16: the same images, per-label accuracies within a few images.
+    assert results["bf16"]["num_images"] == results["none"]["num_images"] > 0
+    for name, entry in results["none"]["per_label"].items():
+        assert abs(results["bf16"]["per_label"][name]["accuracy"] - entry["accuracy"]) <= 0.1, name
 
 
 def _rewrite(config):
@@ -245,3 +253,15 @@ def test_grappler_method_computes_the_float32_graph_in_bf16_with_onednn(tmp_path
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     # bf16 keeps 8 bits of mantissa: the logits move, by much less than their size.
     assert 0 < figures["max_abs"] < 0.05 * figures["scale"], figures
+
+
+@pytest.mark.parametrize("mode, dtype", [("none", "float32"), ("bf16", "bfloat16")])
+def test_evaluation_builds_the_network_in_the_mode_asked(faces, mode, dtype):
+    from engine import evaluation
+    from engine.options import EvalOptions
+
+    settings = _settings("lenet", 28, classes=11)
+    settings.tfrecord_file = faces.tfrecord
+    with evaluation.Evaluator(settings, "multi", EvalOptions(eval_dir="unused", mixed_precision=mode)) as evaluator:
+        assert _op_dtypes(evaluator.graph, "Conv2D") == {dtype}
+        assert evaluator.fetches["probabilities"].dtype == tf.float32
