@@ -34,9 +34,17 @@ def test_v1_global_pool_pools_larger_images_to_1x1():
     pooled = build(inception_v1.inception_v1, [1, 320, 320, 3], SCOPE, num_classes=5, global_pool=True)
     assert pooled.shapes["global_pool"] == [1, 1, 1, 1024] and "AvgPool_0a_7x7" not in pooled.end_points
     assert pooled.output.shape.as_list() == [1, 5]
-    fixed = build(inception_v1.inception_v1, [1, 320, 320, 3], SCOPE, num_classes=5, spatial_squeeze=False)
+    assert REFERENCE["inception_v1"]["end_points"]["AvgPool_0a_7x7"] == [1, 1, 1, 1024]  # at 224
+
+
+def test_v1_fixed_pool_keeps_a_map_of_logits_on_larger_images_and_batch_norm_scale_adds_gammas():
+    scaled = inception_utils.inception_arg_scope(batch_norm_scale=True)
+    fixed = build(inception_v1.inception_v1, [1, 320, 320, 3], scaled, num_classes=5, spatial_squeeze=False)
     assert fixed.shapes["AvgPool_0a_7x7"] == [1, 4, 4, 1024]
     assert fixed.output.shape.as_list() == [1, 4, 4, 5]
+    reference = REFERENCE["inception_v1"]["variables"]
+    assert _count(reference, "BatchNorm/gamma") == 0
+    assert _count(fixed.variables, "BatchNorm/gamma") == _count(reference, "BatchNorm/beta") == 57
 
 
 def test_v2_without_separable_conv_keeps_the_shapes_with_a_plain_first_convolution():
@@ -66,8 +74,10 @@ def test_v2_without_root_block_starts_at_mixed_3b():
 
 
 def test_v2_depth_multiplier_and_min_depth_set_every_layers_channels():
-    half = build(inception_v2.inception_v2, [1, 224, 224, 3], SCOPE, num_classes=5, depth_multiplier=0.5)
-    assert half.shapes["Mixed_3b"] == [1, 28, 28, 128] and half.shapes["Mixed_5c"] == [1, 7, 7, 512]
+    # At 112 pixels, the 7x7 average pool shrinks to the 4x4 map.
+    half = build(inception_v2.inception_v2, [1, 112, 112, 3], SCOPE, num_classes=5, depth_multiplier=0.5)
+    assert half.shapes["Mixed_3b"] == [1, 14, 14, 128] and half.shapes["Mixed_5c"] == [1, 4, 4, 512]
+    assert half.shapes["AvgPool_1a"] == half.shapes["PreLogits"] == [1, 1, 1, 512]
     # Each layer has max(int(depth * 0.1), min_depth) channels: with 16, Mixed_5c's branches (352,
     # 320, 224, 128) give 35 + 32 + 22 + 16; with 8, Mixed_3b's (64, 64, 96, 32) give 8 + 8 + 9 + 8.
     tenth = build(inception_v2.inception_v2_base, [1, 224, 224, 3], SCOPE, depth_multiplier=0.1)
@@ -77,12 +87,6 @@ def test_v2_depth_multiplier_and_min_depth_set_every_layers_channels():
     assert eight.shapes["Mixed_3b"][3] == 8 + 8 + 9 + 8
     with pytest.raises(ValueError, match="depth_multiplier is not greater than zero"):
         build(inception_v2.inception_v2, [1, 224, 224, 3], SCOPE, depth_multiplier=0)
-
-
-def test_v2_small_inputs_get_a_reduced_average_pool():
-    built = build(inception_v2.inception_v2, [1, 112, 112, 3], SCOPE, num_classes=5)
-    assert built.shapes["Mixed_5c"] == [1, 4, 4, 1024] and built.shapes["AvgPool_1a"] == [1, 1, 1, 1024]
-    assert built.shapes["PreLogits"] == [1, 1, 1, 1024]
 
 
 def test_v3_depth_multiplier_and_small_inputs():
@@ -101,14 +105,6 @@ def test_v3_without_aux_logits_and_with_global_pool():
     assert "AuxLogits" not in built.end_points and built.count("InceptionV3/AuxLogits") == 0
     assert built.shapes["Mixed_7c"] == [1, 11, 11, 2048] and built.shapes["global_pool"] == [1, 1, 1, 2048]
     assert built.output.shape.as_list() == [1, 5]
-
-
-def test_batch_norm_scale_gives_every_batch_norm_a_gamma():
-    scaled = build(inception_v1.inception_v1, [1, 224, 224, 3],
-                   inception_utils.inception_arg_scope(batch_norm_scale=True), num_classes=5)
-    reference = REFERENCE["inception_v1"]["variables"]
-    assert _count(reference, "BatchNorm/gamma") == 0
-    assert _count(scaled.variables, "BatchNorm/gamma") == _count(reference, "BatchNorm/beta") == 57
 
 
 def test_use_batch_norm_false_gives_convolutions_biases():

@@ -42,7 +42,6 @@ def test_drop_path_and_aux_head_when_training_only():
 @pytest.mark.parametrize("name, network_fn, arg_scope", [
     ("nasnet_cifar", nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope()),
     ("nasnet_mobile", nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope()),
-    ("nasnet_large", nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope()),
     ("pnasnet_large", pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope()),
 ])
 def test_nchw_data_format_gives_channels_first_end_points(name, network_fn, arg_scope):
@@ -77,9 +76,12 @@ def test_use_bounded_activation_replaces_relu_with_relu6(network_fn, arg_scope, 
 
 def test_config_is_a_nasnet_config_or_any_object_with_its_fields():
     config = nasnet.NasNetConfig(num_cells=2, num_conv_filters=16, stem_multiplier=1.0, use_aux_head=False)
-    overridden = _cifar(num_classes=10, config=config, num_conv_filters=8)  # one field overridden
+    overridden = _cifar(num_classes=0, config=config, num_conv_filters=8)  # one field overridden
     assert overridden.shapes["Stem"] == [1, 32, 32, 8] and overridden.shapes["Cell_1"] == [1, 8, 8, 192]
     assert overridden.count("aux_") == 0
+    # Without classes, the pooled features of the last cell (NASNet's and PNASNet's shared head).
+    assert overridden.output is overridden.end_points["global_pool"]
+    assert overridden.output.shape.as_list() == [1, 192] and overridden.count("final_layer/") == 0
     hparams = types.SimpleNamespace(num_cells=2, num_conv_filters=16, stem_multiplier=1.0)  # like HParams
     built = _cifar(num_classes=10, config=hparams)  # the other fields: CIFAR's
     assert built.shapes["Stem"] == [1, 32, 32, 16] and built.shapes["Cell_1"] == [1, 8, 8, 384]
