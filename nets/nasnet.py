@@ -19,8 +19,7 @@ final_endpoint, config, current_step)`. `config` is a `NasNetConfig` (`cifar_con
 (research/slim's HParams); keyword arguments override single fields, e.g. `num_cells=6`,
 `use_aux_head=False`, `drop_path_keep_prob=1.0`, `data_format='NCHW'` (channels-first activations and
 end points; TensorFlow's CPU pooling kernels take NHWC only, so such a graph runs on GPUs) or
-`use_bounded_activation=True`
-(ReLU6 and values clipped to [-6, 6]). `nasnet_cifar`, `nasnet_mobile` and `nasnet_large` are the same
+`use_bounded_activation=True` (ReLU6 and values clipped to [-6, 6]). `nasnet_cifar`, `nasnet_mobile` and `nasnet_large` are the same
 functions.
 """
 import dataclasses
