@@ -3,6 +3,9 @@
 Import `tf` and `slim` from here, never directly, so the shims below run first:
 - tf_slim 1.1.0 imports `tf_keras.legacy_tf_layers`, which tf-keras 2.16+ only ships as
   `tf_keras.src.legacy_tf_layers`: alias it before tf_slim is imported (on first use of `slim`).
+- tf_slim 1.1.0 checks `isinstance(x, tensorflow.python.framework.ops.Tensor)` (in batch norm with
+  a custom `updates_collections`, for one), a name TensorFlow 2.21 only has in `framework.tensor`:
+  alias it back.
 - TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
   descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
   unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
@@ -46,6 +49,11 @@ def _load_slim():
     import tf_keras.src.legacy_tf_layers as legacy_tf_layers
 
     sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy_tf_layers)
+    from tensorflow.python.framework import ops as framework_ops
+    from tensorflow.python.framework import tensor as framework_tensor
+
+    if not hasattr(framework_ops, "Tensor"):
+        framework_ops.Tensor = framework_tensor.Tensor
     import tf_slim
 
     return tf_slim

@@ -1,10 +1,20 @@
-"""Inception-ResNet v2 (Szegedy et al., 2016) with research/slim's scope names.
+"""Inception-ResNet v2 (Szegedy et al., 2016) as research/slim builds it.
 
 Stem 'Conv2d_1a_3x3' ... 'MaxPool_5a_3x3', 'Mixed_5b', 10 residual blocks 'Repeat/block35_<i>'
-(scale 0.17), reduction 'Mixed_6a', 20 blocks 'Repeat_1/block17_<i>' (scale 0.10), reduction
-'Mixed_7a', 9 blocks 'Repeat_2/block8_<i>' (scale 0.20), a last 'Block8' without activation and
-'Conv2d_7b_1x1'. Heads: 'AuxLogits' on the 17x17 map and 'Logits' (average pool, dropout, fully
-connected 'Logits/Logits'); the softmax output is 'InceptionResnetV2/Logits/Predictions'.
+(scale 0.17), reduction 'Mixed_6a', 20 blocks 'Repeat_1/block17_<i>' (scale 0.10, end point
+'PreAuxLogits'), reduction 'Mixed_7a', 9 blocks 'Repeat_2/block8_<i>' (scale 0.20), a last 'Block8'
+without activation and 'Conv2d_7b_1x1'. Heads: 'AuxLogits' on the 17x17 map and 'Logits' (average
+pool, dropout, fully connected 'Logits/Logits'); the softmax output is
+'InceptionResnetV2/Logits/Predictions'.
+
+Arguments are research/slim's: `inception_resnet_v2_base(inputs, final_endpoint, output_stride,
+align_feature_maps, scope, activation_fn)`, where `output_stride=8` keeps 'Mixed_6a' at stride 8 and
+dilates the 17x17 blocks (available up to 'PreAuxLogits'), and `align_feature_maps=True` pads the
+stride-2 and VALID layers as SAME so feature maps align with the input; `inception_resnet_v2(inputs,
+num_classes, is_training, dropout_keep_prob, reuse, scope, create_aux_logits, activation_fn)`; and
+`inception_resnet_v2_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon, activation_fn,
+batch_norm_updates_collections, batch_norm_scale)`. With `activation_fn=tf.nn.relu6` the residual
+branches are clipped to [-6, 6], as in research/slim.
 """
 from core.compat import slim, tf
 from nets.inception_utils import avg_pool, branches, conv, max_pool
@@ -15,7 +25,10 @@ def _residual(net, mixed, scale, activation_fn):
     """Adds `scale` times a linear 1x1 projection of `mixed` back to `net`."""
     up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None, activation_fn=None,
                      scope="Conv2d_1x1")
-    net += scale * up
+    scaled_up = up * scale
+    if activation_fn == tf.nn.relu6:
+        scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
+    net += scaled_up
     return activation_fn(net) if activation_fn else net
 
 
@@ -53,11 +66,20 @@ def block8(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
         return _residual(net, mixed, scale, activation_fn)
 
 
-def inception_resnet_v2_base(inputs, final_endpoint="Conv2d_7b_1x1", align_feature_maps=False,
-                             scope=None, activation_fn=tf.nn.relu):
-    """The network up to `final_endpoint` (output stride 16 at 'PreAuxLogits', 32 at the end)."""
+def inception_resnet_v2_base(inputs, final_endpoint="Conv2d_7b_1x1", output_stride=16,
+                             align_feature_maps=False, scope=None, activation_fn=tf.nn.relu):
+    """The network up to `final_endpoint`; returns (net, end_points).
+
+    'PreAuxLogits' is at stride `output_stride` (16, or 8 with atrous 17x17 blocks); the end
+    ('Conv2d_7b_1x1') at stride 32, with `output_stride=16` only.
+    """
+    if output_stride not in (8, 16):
+        raise ValueError("output_stride must be 8 or 16.")
     padding = "SAME" if align_feature_maps else "VALID"
     reduce = {"stride": 2, "padding": padding}
+    # With output stride 8, Mixed_6a keeps the resolution and the 17x17 blocks dilate by 2.
+    use_atrous = output_stride == 8
+    reduce_6a = {"stride": 1 if use_atrous else 2, "padding": padding}
     end_points = {}
 
     def done(name, net):
@@ -102,15 +124,19 @@ def inception_resnet_v2_base(inputs, final_endpoint="Conv2d_7b_1x1", align_featu
             with tf.variable_scope("Mixed_6a"):
                 net = branches(
                     net,
-                    [conv(384, 3, "Conv2d_1a_3x3", **reduce)],
+                    [conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
                     [conv(256, 1, "Conv2d_0a_1x1"), conv(256, 3, "Conv2d_0b_3x3"),
-                     conv(384, 3, "Conv2d_1a_3x3", **reduce)],
-                    [max_pool(3, "MaxPool_1a_3x3", **reduce)])
+                     conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
+                    [max_pool(3, "MaxPool_1a_3x3", **reduce_6a)])
             if done("Mixed_6a", net):
                 return net, end_points
-            net = slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
+            with slim.arg_scope([slim.conv2d], rate=2 if use_atrous else 1):
+                net = slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
             if done("PreAuxLogits", net):
                 return net, end_points
+            if output_stride == 8:
+                raise ValueError("output_stride==8 is only supported up to the PreAuxlogits end_point "
+                                 "for now.")
             with tf.variable_scope("Mixed_7a"):
                 net = branches(
                     net,
@@ -169,9 +195,16 @@ inception_resnet_v2.default_image_size = 299
 
 
 def inception_resnet_v2_arg_scope(weight_decay=0.00004, batch_norm_decay=0.9997,
-                                  batch_norm_epsilon=0.001, activation_fn=tf.nn.relu):
-    """L2 on weights and biases; batch-normed convolutions with `activation_fn`."""
-    batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon, "fused": None}
+                                  batch_norm_epsilon=0.001, activation_fn=tf.nn.relu,
+                                  batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS,
+                                  batch_norm_scale=False):
+    """L2 on weights and biases; batch-normed convolutions with `activation_fn`.
+
+    `batch_norm_scale` gives each batch norm a gamma (research/slim's checkpoints have none).
+    """
+    batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon,
+                         "updates_collections": batch_norm_updates_collections, "fused": None,
+                         "scale": batch_norm_scale}
     with slim.arg_scope([slim.conv2d, slim.fully_connected],
                         weights_regularizer=slim.l2_regularizer(weight_decay),
                         biases_regularizer=slim.l2_regularizer(weight_decay)):

@@ -1,4 +1,8 @@
-"""Pieces shared by the Inception networks written here (v4, Inception-ResNet v2)."""
+"""Pieces shared by the Inception networks (v1 to v4, Inception-ResNet v2).
+
+A module is written as its branches, each a list of steps (`conv`, `avg_pool`, `max_pool`, `split`);
+`branches` runs them under 'Branch_<i>' and concatenates their outputs on the channels.
+"""
 from core.compat import slim, tf
 
 
@@ -15,13 +19,13 @@ def max_pool(kernel, scope, **kwargs):
     return lambda net: slim.max_pool2d(net, kernel, scope=scope, **kwargs)
 
 
-def split(*steps):
+def split(*steps, axis=3):
     """A final branch step whose parallel outputs are concatenated (Inception-C's 1x3 / 3x1 pair)."""
-    return lambda net: tf.concat([step(net) for step in steps], axis=3)
+    return lambda net: tf.concat([step(net) for step in steps], axis=axis)
 
 
-def branches(net, *branch_steps):
-    """Runs each list of steps on `net` under 'Branch_<i>' and concatenates them on channels."""
+def branches(net, *branch_steps, axis=3):
+    """Runs each list of steps on `net` under 'Branch_<i>' and concatenates them on `axis`."""
     outputs = []
     for index, steps in enumerate(branch_steps):
         with tf.variable_scope("Branch_%d" % index):
@@ -29,14 +33,33 @@ def branches(net, *branch_steps):
             for step in steps:
                 out = step(out)
             outputs.append(out)
-    return tf.concat(outputs, axis=3)
+    return tf.concat(outputs, axis=axis)
+
+
+def module(name, net, branch_steps, axis=3):
+    """An Inception module: `branches` under the variable scope `name`."""
+    with tf.variable_scope(name):
+        return branches(net, *branch_steps, axis=axis)
+
+
+def reduced_kernel_size_for_small_input(net, kernel_size):
+    """`kernel_size`, clipped to the spatial size of `net` where it is known (research/slim's rule)."""
+    height, width = net.get_shape().as_list()[1:3]
+    if height is None or width is None:
+        return list(kernel_size)
+    return [min(height, kernel_size[0]), min(width, kernel_size[1])]
 
 
 def inception_arg_scope(weight_decay=0.00004, use_batch_norm=True, batch_norm_decay=0.9997,
-                        batch_norm_epsilon=0.001, activation_fn=tf.nn.relu, batch_norm_scale=False):
-    """research/slim's common Inception scope: He-initialized, batch-normed ReLU convolutions."""
+                        batch_norm_epsilon=0.001, activation_fn=tf.nn.relu,
+                        batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS, batch_norm_scale=False):
+    """research/slim's common Inception scope: He-initialized, batch-normed convolutions.
+
+    L2 `weight_decay` on convolution and fully connected weights; `batch_norm_scale` adds a gamma to
+    each batch norm; `use_batch_norm=False` gives plain convolutions with biases.
+    """
     batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon,
-                         "updates_collections": tf.GraphKeys.UPDATE_OPS, "fused": None,
+                         "updates_collections": batch_norm_updates_collections, "fused": None,
                          "scale": batch_norm_scale}
     with slim.arg_scope([slim.conv2d, slim.fully_connected],
                         weights_regularizer=slim.l2_regularizer(weight_decay)):

@@ -149,9 +149,10 @@ def inception_v4(inputs, num_classes=1001, is_training=True, dropout_keep_prob=0
 
 
 inception_v4.default_image_size = 299
+inception_v4_arg_scope = inception_arg_scope
 
 register_model(ModelSpec(
-    name="inception_v4", network_fn=inception_v4, arg_scope_fn=inception_arg_scope,
+    name="inception_v4", network_fn=inception_v4, arg_scope_fn=inception_v4_arg_scope,
     default_image_size=299, preprocessing_name="inception",
     logits_scopes=("InceptionV4/Logits", "InceptionV4/AuxLogits"),
     output_node="InceptionV4/Logits/Predictions", min_image_size=107))

@@ -1,4 +1,4 @@
-"""NASNet-A (Zoph et al., 2017) with research/slim's scope names: nasnet_cifar, _mobile and _large.
+"""NASNet-A (Zoph et al., 2017) as research/slim builds it: nasnet_cifar, nasnet_mobile, nasnet_large.
 
 Variables are at the top level, as in research/slim's checkpoints. The ImageNet stem is a 3x3
 stride-2 convolution 'conv0' / 'conv0_bn' and two reduction cells 'cell_stem_0', 'cell_stem_1'; the
@@ -9,9 +9,18 @@ dropout and the fully connected 'final_layer/FC'; the softmax output is 'final_l
 (end point 'Predictions'). When training, the auxiliary head 'aux_<n>/aux_logits' (end point
 'AuxLogits') reads the cell before the second reduction, as research/slim builds it only then.
 
-Training applies drop path with research/slim's schedule, driven by the global step
-(`tf.train.get_or_create_global_step()`) over `total_training_steps`. The network functions take
-any field of `NasNetConfig` as a keyword argument to override the model's configuration.
+Training applies drop path with research/slim's schedule, driven by `current_step` (by default the
+global step, `tf.train.get_or_create_global_step()`) over `total_training_steps`.
+
+Arguments are research/slim's: `build_nasnet_cifar(images, num_classes, is_training, config,
+current_step)`, `build_nasnet_mobile` / `build_nasnet_large(images, num_classes, is_training,
+final_endpoint, config, current_step)`. `config` is a `NasNetConfig` (`cifar_config()`,
+`mobile_imagenet_config()`, `large_imagenet_config()`), or any object with its fields as attributes
+(research/slim's HParams); keyword arguments override single fields, e.g. `num_cells=6`,
+`use_aux_head=False`, `drop_path_keep_prob=1.0`, `data_format='NCHW'` (channels-first activations and
+end points; TensorFlow's CPU pooling kernels take NHWC only, so such a graph runs on GPUs) or
+`use_bounded_activation=True` (ReLU6 and values clipped to [-6, 6]). `nasnet_cifar`, `nasnet_mobile` and `nasnet_large` are the same
+functions.
 """
 import dataclasses
 
@@ -33,6 +42,8 @@ class NasNetConfig:
     use_aux_head: bool = True
     skip_reduction_layer_input: bool = False
     total_training_steps: int = 250000  # steps until drop path reaches its full rate
+    data_format: str = "NHWC"
+    use_bounded_activation: bool = False
 
 
 CIFAR_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=32, stem_multiplier=3.0,
@@ -43,6 +54,31 @@ LARGE_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=168, stem_multiplier=
                             drop_path_keep_prob=0.7, skip_reduction_layer_input=True)
 
 
+def cifar_config():
+    return CIFAR_CONFIG
+
+
+def mobile_imagenet_config():
+    return MOBILE_CONFIG
+
+
+def large_imagenet_config():
+    return LARGE_CONFIG
+
+
+def resolve_config(default, config=None, overrides=None):
+    """`config` (default `default`) with `overrides`; `config` may be any object with the fields."""
+    if config is None:
+        config = default
+    elif not isinstance(config, NasNetConfig):
+        config = NasNetConfig(**{field.name: getattr(config, field.name, getattr(default, field.name))
+                                 for field in dataclasses.fields(NasNetConfig)})
+    config = dataclasses.replace(config, **(overrides or {}))
+    if config.data_format not in (nasnet_utils.DATA_FORMAT_NHWC, nasnet_utils.DATA_FORMAT_NCHW):
+        raise ValueError("data_format must be 'NHWC' or 'NCHW', got %r" % (config.data_format,))
+    return config
+
+
 def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
     """He (fan-out) initialized, L2-regularized layers; convolutions without activation or biases."""
     batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon, "scale": True,
@@ -50,7 +86,7 @@ def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
     with slim.arg_scope([slim.fully_connected, slim.conv2d, slim.separable_conv2d],
                         weights_regularizer=slim.l2_regularizer(weight_decay),
                         weights_initializer=slim.variance_scaling_initializer(mode="FAN_OUT")):
-        with slim.arg_scope([slim.fully_connected], activation_fn=None):
+        with slim.arg_scope([slim.fully_connected], activation_fn=None, scope="FC"):
             with slim.arg_scope([slim.conv2d, slim.separable_conv2d], activation_fn=None,
                                 biases_initializer=None):
                 with slim.arg_scope([slim.batch_norm], **batch_norm_params) as scope:
@@ -88,9 +124,32 @@ class CellBuilder:
                 self.config.drop_path_keep_prob, self.index, self.total_num_cells, self.current_step,
                 self.config.total_training_steps)
         self.index += 1
-        return nasnet_utils.cell(net, prev_layer, spec,
-                                 int(self.config.num_conv_filters * filter_scaling),
-                                 stride=stride, keep_prob=keep_prob, scope=scope)
+        return nasnet_utils.cell(net, prev_layer, spec, int(self.config.num_conv_filters * filter_scaling),
+                                 stride=stride, keep_prob=keep_prob, scope=scope,
+                                 use_bounded_activation=self.config.use_bounded_activation)
+
+
+def activation(config):
+    return tf.nn.relu6 if config.use_bounded_activation else tf.nn.relu
+
+
+def network_scopes(config, is_training):
+    """The arg scopes every NASNet / PNASNet layer runs in: training mode and data format."""
+    return [
+        slim.arg_scope([slim.dropout, nasnet_utils.drop_path, slim.batch_norm], is_training=is_training),
+        slim.arg_scope([slim.avg_pool2d, slim.max_pool2d, slim.conv2d, slim.batch_norm,
+                        slim.separable_conv2d, nasnet_utils.factorized_reduction,
+                        nasnet_utils.global_avg_pool, nasnet_utils.get_channel_index,
+                        nasnet_utils.get_channel_dim], data_format=config.data_format),
+    ]
+
+
+def prepare_images(images, config):
+    if images.get_shape().ndims != 4:
+        raise ValueError("expected images of rank 4, got shape %s" % images.get_shape())
+    if config.data_format == nasnet_utils.DATA_FORMAT_NCHW:
+        images = tf.transpose(images, [0, 3, 1, 2])
+    return images
 
 
 def imagenet_stem(images, config, build_cell, stem_spec):
@@ -114,29 +173,38 @@ def _cifar_stem(images, config):
     return net, [None, net]
 
 
-def aux_head(net, end_points, num_classes, scope):
-    """research/slim's auxiliary classifier on (the ReLU of) `net`: end_points['AuxLogits']."""
+def aux_head(net, end_points, num_classes, config, scope):
+    """research/slim's auxiliary classifier on `net` (already activated): end_points['AuxLogits']."""
+    activation_fn = activation(config)
     with tf.variable_scope(scope):
         with tf.variable_scope("aux_logits"):
-            aux = slim.avg_pool2d(tf.nn.relu(net), [5, 5], stride=3, padding="VALID")
+            aux = slim.avg_pool2d(net, [5, 5], stride=3, padding="VALID")
             aux = slim.conv2d(aux, 128, [1, 1], scope="proj")
-            aux = tf.nn.relu(slim.batch_norm(aux, scope="aux_bn0"))
-            aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding="VALID", scope="Conv")
-            aux = tf.nn.relu(slim.batch_norm(aux, scope="aux_bn1"))
+            aux = activation_fn(slim.batch_norm(aux, scope="aux_bn0"))
+            shape = aux.shape[1:3] if config.data_format == nasnet_utils.DATA_FORMAT_NHWC else aux.shape[2:4]
+            aux = slim.conv2d(aux, 768, shape, padding="VALID", scope="Conv")
+            aux = activation_fn(slim.batch_norm(aux, scope="aux_bn1"))
             end_points["AuxLogits"] = slim.fully_connected(slim.flatten(aux), num_classes,
                                                            activation_fn=None, scope="FC")
 
 
 def final_layer(net, end_points, num_classes, config, final_endpoint):
-    """ReLU, global pool, dropout and 'final_layer/FC'; returns (logits or pooled features, end_points)."""
+    """Activation, global pool, dropout and 'final_layer/FC'; returns (logits or features, end_points).
+
+    As in research/slim, a `final_endpoint` of 'Logits' or 'Predictions' returns the dropout output.
+    """
     with tf.variable_scope("final_layer"):
-        net = end_points["global_pool"] = nasnet_utils.global_avg_pool(tf.nn.relu(net))
+        net = end_points["global_pool"] = nasnet_utils.global_avg_pool(activation(config)(net))
         if final_endpoint == "global_pool" or not num_classes:
             return net, end_points
         net = slim.dropout(net, config.dense_dropout_keep_prob, scope="dropout")
         logits = end_points["Logits"] = slim.fully_connected(net, num_classes, activation_fn=None,
                                                              scope="FC")
+        if final_endpoint == "Logits":
+            return net, end_points
         end_points["Predictions"] = tf.nn.softmax(logits, name="predictions")
+        if final_endpoint == "Predictions":
+            return net, end_points
     return logits, end_points
 
 
@@ -148,21 +216,19 @@ def check_final_endpoint(final_endpoint, end_points):
 
 def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, current_step):
     """Builds NASNet-A with `config` ('imagenet' or 'cifar' `stem`)."""
-    if images.get_shape().ndims != 4:
-        raise ValueError("expected images of rank 4, got shape %s" % images.get_shape())
     if not is_training:
         config = dataclasses.replace(config, drop_path_keep_prob=1.0)
-    reductions = nasnet_utils.reduction_cell_indices(config.num_cells, config.num_reduction_layers)
+    images = prepare_images(images, config)
+    reductions = nasnet_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
     aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
-    stem_cells = 2 if stem == "imagenet" else 0
-    build_cell = CellBuilder(config, config.num_cells + len(reductions) + stem_cells, is_training,
-                             current_step)
+    # research/slim counts two reduction cells, and two stem cells on ImageNet.
+    total_num_cells = config.num_cells + 2 + (2 if stem == "imagenet" else 0)
+    build_cell = CellBuilder(config, total_num_cells, is_training, current_step)
     end_points = {}
-    with slim.arg_scope([slim.dropout, nasnet_utils.drop_path, slim.batch_norm],
-                        is_training=is_training):
+    scopes = network_scopes(config, is_training)
+    with scopes[0], scopes[1]:
         if stem == "imagenet":
-            net, cell_outputs = imagenet_stem(images, config, build_cell,
-                                              nasnet_utils.NASNET_A_REDUCTION)
+            net, cell_outputs = imagenet_stem(images, config, build_cell, nasnet_utils.NASNET_A_REDUCTION)
         else:
             net, cell_outputs = _cifar_stem(images, config)
         end_points["Stem"] = net
@@ -190,7 +256,7 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
             if final_endpoint == name:
                 return net, end_points
             if config.use_aux_head and number == aux_cell and num_classes and is_training:
-                aux_head(net, end_points, num_classes, "aux_%d" % number)
+                aux_head(activation(config)(net), end_points, num_classes, config, "aux_%d" % number)
             cell_outputs.append(net)
 
         logits, end_points = final_layer(net, end_points, num_classes, config, final_endpoint)
@@ -198,42 +264,43 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
     return logits, end_points
 
 
-def nasnet_cifar(images, num_classes=10, is_training=True, final_endpoint=None, current_step=None,
-                 **config):
+def build_nasnet_cifar(images, num_classes=10, is_training=True, config=None, current_step=None,
+                       final_endpoint=None, **overrides):
     """NASNet-A 6 @ 768 for 32x32 images; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, dataclasses.replace(CIFAR_CONFIG, **config),
+    return _nasnet(images, num_classes, is_training, resolve_config(CIFAR_CONFIG, config, overrides),
                    "cifar", final_endpoint, current_step)
 
 
-def nasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, current_step=None,
-                  **config):
+def build_nasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
+                        current_step=None, **overrides):
     """NASNet-A 4 @ 1056 for ImageNet; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, dataclasses.replace(MOBILE_CONFIG, **config),
+    return _nasnet(images, num_classes, is_training, resolve_config(MOBILE_CONFIG, config, overrides),
                    "imagenet", final_endpoint, current_step)
 
 
-def nasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, current_step=None,
-                 **config):
+def build_nasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
+                       current_step=None, **overrides):
     """NASNet-A 6 @ 4032 for ImageNet; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, dataclasses.replace(LARGE_CONFIG, **config),
+    return _nasnet(images, num_classes, is_training, resolve_config(LARGE_CONFIG, config, overrides),
                    "imagenet", final_endpoint, current_step)
 
 
-nasnet_cifar.default_image_size = 32
-nasnet_mobile.default_image_size = 224
-nasnet_large.default_image_size = 331
+build_nasnet_cifar.default_image_size = 32
+build_nasnet_mobile.default_image_size = 224
+build_nasnet_large.default_image_size = 331
+nasnet_cifar, nasnet_mobile, nasnet_large = build_nasnet_cifar, build_nasnet_mobile, build_nasnet_large
 
 # The auxiliary head, built when training, reads a 5x5 map or larger: that of cell 11 (a stride of
 # 2) for CIFAR, of cell 7 / 11 (a stride of 16 after the VALID 'conv0') for ImageNet.
 register_model(ModelSpec(
-    name="nasnet_cifar", network_fn=nasnet_cifar, arg_scope_fn=nasnet_cifar_arg_scope,
+    name="nasnet_cifar", network_fn=build_nasnet_cifar, arg_scope_fn=nasnet_cifar_arg_scope,
     default_image_size=32, preprocessing_name="cifarnet", logits_scopes=("final_layer", "aux_11"),
     output_node="final_layer/predictions", min_image_size=9))
 register_model(ModelSpec(
-    name="nasnet_mobile", network_fn=nasnet_mobile, arg_scope_fn=nasnet_mobile_arg_scope,
+    name="nasnet_mobile", network_fn=build_nasnet_mobile, arg_scope_fn=nasnet_mobile_arg_scope,
     default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
     output_node="final_layer/predictions", min_image_size=67))
 register_model(ModelSpec(
-    name="nasnet_large", network_fn=nasnet_large, arg_scope_fn=nasnet_large_arg_scope,
+    name="nasnet_large", network_fn=build_nasnet_large, arg_scope_fn=nasnet_large_arg_scope,
     default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_11"),
     output_node="final_layer/predictions", min_image_size=67))

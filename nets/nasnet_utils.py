@@ -16,12 +16,22 @@ stride 2 applies it to the operations that read the cell's two inputs. Every ope
 goes through drop path when training with a keep probability below one.
 
 Convolutions here have neither activation nor biases: the networks' arg scopes set both.
+
+Data format: activations are NHWC or NCHW. The networks set `data_format` with one arg scope over
+the slim layers and the helpers here (`get_channel_index`, `get_channel_dim`, `global_avg_pool`,
+`factorized_reduction`), as research/slim does; called on their own, the helpers default to NHWC.
+With `use_bounded_activation`, ReLU6 replaces ReLU and the operations' outputs are clipped to
+[-6, 6] (research/slim's option for quantized inference).
 """
 import dataclasses
 import re
 from typing import Tuple
 
 from core.compat import slim, tf
+
+DATA_FORMAT_NHWC = "NHWC"
+DATA_FORMAT_NCHW = "NCHW"
+CLIP_BY_VALUE_CAP = 6
 
 _SEPARABLE = re.compile(r"^separable_(\d)x\1_(\d)$")
 _POOL = re.compile(r"^(avg|max)_pool_(\d)x\2$")
@@ -51,42 +61,72 @@ NASNET_A_REDUCTION = CellSpec(
     concatenated=(3, 4, 5, 6))
 
 
-def reduction_cell_indices(num_cells, num_reduction_layers):
+def calc_reduction_layers(num_cells, num_reduction_layers):
     """The cell numbers at which the resolution halves: evenly spread, e.g. (18, 2) -> [6, 12]."""
     return [int(num_cells * number / (num_reduction_layers + 1))
             for number in range(1, num_reduction_layers + 1)]
 
 
-def global_avg_pool(net):
-    """[batch, height, width, channels] -> [batch, channels]."""
-    return tf.reduce_mean(net, [1, 2])
+def _check_data_format(data_format):
+    if data_format not in (DATA_FORMAT_NHWC, DATA_FORMAT_NCHW):
+        raise ValueError("Not a valid data_format: %r (use 'NHWC' or 'NCHW')" % (data_format,))
 
 
-def _spatial(net):
-    return net.get_shape().as_list()[1:3]
+@slim.add_arg_scope
+def get_channel_index(data_format=DATA_FORMAT_NHWC):
+    """The axis of the channels: 3 for NHWC, 1 for NCHW."""
+    _check_data_format(data_format)
+    return 3 if data_format == DATA_FORMAT_NHWC else 1
 
 
-def _channels(net):
-    return net.get_shape().as_list()[3]
+@slim.add_arg_scope
+def get_channel_dim(shape, data_format=DATA_FORMAT_NHWC):
+    """The number of channels of a 4-D `shape`."""
+    _check_data_format(data_format)
+    if len(shape) != 4:
+        raise ValueError("expected a 4-D shape, got %s" % (shape,))
+    return int(shape[3] if data_format == DATA_FORMAT_NHWC else shape[1])
 
 
-def factorized_reduction(net, output_filters, stride):
+@slim.add_arg_scope
+def global_avg_pool(x, data_format=DATA_FORMAT_NHWC):
+    """The average over height and width: [batch, channels]."""
+    _check_data_format(data_format)
+    if x.shape.ndims != 4:
+        raise ValueError("expected a 4-D tensor, got shape %s" % x.shape)
+    return tf.reduce_mean(x, [1, 2] if data_format == DATA_FORMAT_NHWC else [2, 3])
+
+
+def _width(net):
+    """The last spatial dimension in either format (research/slim compares cells by shape[2])."""
+    return int(net.shape[2])
+
+
+@slim.add_arg_scope
+def factorized_reduction(net, output_filters, stride, data_format=DATA_FORMAT_NHWC):
     """Projects `net` to `output_filters` channels; with stride 2, halves its resolution too.
 
     Stride 2 keeps information striding would drop: half the filters see the even pixels
     ('path1_conv'), the rest see the odd ones (shifted by one pixel, 'path2_conv').
     """
+    _check_data_format(data_format)
     if stride == 1:
         net = slim.conv2d(net, output_filters, 1, scope="path_conv")
         return slim.batch_norm(net, scope="path_bn")
+    nhwc = data_format == DATA_FORMAT_NHWC
     half = output_filters // 2
-    even = net[:, ::stride, ::stride, :]
-    even = slim.conv2d(even, half, 1, scope="path1_conv")
+
+    def subsample(tensor):
+        return tensor[:, ::stride, ::stride, :] if nhwc else tensor[:, :, ::stride, ::stride]
+
+    even = slim.conv2d(subsample(net), half, 1, scope="path1_conv")
     # Shift by one pixel (a zero row and column enter at the bottom and right) before subsampling.
-    odd = tf.pad(net, [[0, 0], [0, 1], [0, 1], [0, 0]])[:, 1:, 1:, :]
-    odd = odd[:, ::stride, ::stride, :]
-    odd = slim.conv2d(odd, output_filters - half, 1, scope="path2_conv")
-    net = tf.concat([even, odd], axis=3)
+    if nhwc:
+        odd = tf.pad(net, [[0, 0], [0, 1], [0, 1], [0, 0]])[:, 1:, 1:, :]
+    else:
+        odd = tf.pad(net, [[0, 0], [0, 0], [0, 1], [0, 1]])[:, :, 1:, 1:]
+    odd = slim.conv2d(subsample(odd), output_filters - half, 1, scope="path2_conv")
+    net = tf.concat([even, odd], axis=3 if nhwc else 1)
     return slim.batch_norm(net, scope="final_path_bn")
 
 
@@ -114,40 +154,56 @@ def drop_path_keep_prob(keep_prob, cell_index, total_num_cells, current_step, to
     return 1.0 - progress * (1.0 - keep_prob)
 
 
-def _reduce_prev_layer(prev_layer, net, num_filters):
+def _reduce_prev_layer(prev_layer, net, num_filters, activation_fn):
     """Brings the previous cell's output to the resolution of `net` and to `num_filters` channels."""
     if prev_layer is None:
         return net
-    if _spatial(prev_layer)[1] != _spatial(net)[1]:
-        return factorized_reduction(tf.nn.relu(prev_layer), num_filters, stride=2)
-    if _channels(prev_layer) != num_filters:
-        prev_layer = slim.conv2d(tf.nn.relu(prev_layer), num_filters, 1, scope="prev_1x1")
+    if _width(prev_layer) != _width(net):
+        return factorized_reduction(activation_fn(prev_layer), num_filters, stride=2)
+    if get_channel_dim(prev_layer.shape) != num_filters:
+        prev_layer = slim.conv2d(activation_fn(prev_layer), num_filters, 1, scope="prev_1x1")
         return slim.batch_norm(prev_layer, scope="prev_bn")
     return prev_layer
 
 
-def _apply_operation(net, operation, num_filters, stride, keep_prob):
+def _clip(net):
+    return tf.clip_by_value(net, -CLIP_BY_VALUE_CAP, CLIP_BY_VALUE_CAP)
+
+
+def _apply_operation(net, operation, num_filters, stride, keep_prob, bounded):
     """One of a cell's operations (see the module docstring) on hidden state `net`."""
+    activation_fn = tf.nn.relu6 if bounded else tf.nn.relu
     separable = _SEPARABLE.match(operation)
     pool = _POOL.match(operation)
     if separable:
         kernel, layers = int(separable.group(1)), int(separable.group(2))
         for layer in range(1, layers + 1):
             name = "%dx%d_%d" % (kernel, kernel, layer)
-            net = slim.separable_conv2d(tf.nn.relu(net), num_filters, kernel, depth_multiplier=1,
+            net = slim.separable_conv2d(activation_fn(net), num_filters, kernel, depth_multiplier=1,
                                         stride=stride if layer == 1 else 1, scope="separable_" + name)
             net = slim.batch_norm(net, scope="bn_sep_" + name)
+        if bounded:
+            net = _clip(net)
     elif pool:
         pool_fn = slim.avg_pool2d if pool.group(1) == "avg" else slim.max_pool2d
-        kernel = int(pool.group(2))
-        net = pool_fn(net, kernel, stride=stride, padding="SAME")
-        if _channels(net) != num_filters:
+        if bounded:
+            net = tf.nn.relu6(net)
+        net = pool_fn(net, int(pool.group(2)), stride=stride, padding="SAME")
+        if get_channel_dim(net.shape) != num_filters:
             net = slim.conv2d(net, num_filters, 1, scope="1x1")
             net = slim.batch_norm(net, scope="bn_1")
+        if bounded:
+            net = _clip(net)
     elif operation == "none":
-        if stride > 1 or _channels(net) != num_filters:
-            net = slim.conv2d(tf.nn.relu(net), num_filters, 1, stride=stride, scope="1x1")
+        if bounded:
+            net = tf.nn.relu6(net)
+        if stride > 1 or get_channel_dim(net.shape) != num_filters:
+            if not bounded:
+                net = tf.nn.relu(net)
+            net = slim.conv2d(net, num_filters, 1, stride=stride, scope="1x1")
             net = slim.batch_norm(net, scope="bn_1")
+            if bounded:
+                net = _clip(net)
         return net
     else:
         raise ValueError("unknown cell operation %r" % operation)
@@ -158,25 +214,27 @@ def _apply_operation(net, operation, num_filters, stride, keep_prob):
 
 def _concatenate(states, indices):
     """Concatenates `states[indices]`, first bringing each to the last state's resolution and channels."""
-    height, channels = _spatial(states[-1])[1], _channels(states[-1])
+    width, channels = _width(states[-1]), get_channel_dim(states[-1].shape)
     outputs = []
     for index in indices:
         state = states[index]
-        if _spatial(state)[1] != height or _channels(state) != channels:
+        if _width(state) != width or get_channel_dim(state.shape) != channels:
             with tf.variable_scope("reduction_%d" % index):
-                state = factorized_reduction(state, channels, 2 if _spatial(state)[1] != height else 1)
+                state = factorized_reduction(state, channels, 2 if _width(state) != width else 1)
         outputs.append(state)
-    return tf.concat(outputs, axis=3)
+    return tf.concat(outputs, axis=get_channel_index())
 
 
-def cell(net, prev_layer, spec, num_filters, stride=1, keep_prob=None, scope=None):
+def cell(net, prev_layer, spec, num_filters, stride=1, keep_prob=None, scope=None,
+         use_bounded_activation=False):
     """Runs the cell `spec` on `net` (and `prev_layer`, the output of the cell before it, or None).
 
     `keep_prob`: the drop path keep probability (see `drop_path_keep_prob`), None for no drop path.
     """
+    activation_fn = tf.nn.relu6 if use_bounded_activation else tf.nn.relu
     with tf.variable_scope(scope, "cell"):
-        prev_layer = _reduce_prev_layer(prev_layer, net, num_filters)
-        net = slim.conv2d(tf.nn.relu(net), num_filters, 1, scope="1x1")
+        prev_layer = _reduce_prev_layer(prev_layer, net, num_filters, activation_fn)
+        net = slim.conv2d(activation_fn(net), num_filters, 1, scope="1x1")
         net = slim.batch_norm(net, scope="beginning_bn")
         states = [net, prev_layer]
         for number, pair in enumerate(spec.combinations):
@@ -185,8 +243,10 @@ def cell(net, prev_layer, spec, num_filters, stride=1, keep_prob=None, scope=Non
                 for side, (operation, index) in zip(("left", "right"), pair):
                     with tf.variable_scope(side):
                         outputs.append(_apply_operation(states[index], operation, num_filters,
-                                                        stride if index < 2 else 1, keep_prob))
+                                                        stride if index < 2 else 1, keep_prob,
+                                                        use_bounded_activation))
                 with tf.variable_scope("combine"):
-                    states.append(tf.add(outputs[0], outputs[1]))
+                    combined = tf.add(outputs[0], outputs[1])
+                    states.append(tf.nn.relu6(combined) if use_bounded_activation else combined)
         with tf.variable_scope("cell_output"):
             return _concatenate(states, spec.concatenated)

@@ -5,10 +5,15 @@ its own arg scope, default image size, preprocessing name, the scopes of its cla
 (what `--checkpoint_exclude_scopes` names when fine-tuning) and the node to freeze. Network modules
 register themselves with `register_model`; `_load_all` imports the modules of `_NETWORK_MODULES`.
 
-Every network function returns `(logits, end_points)` with 2-D logits [batch, num_classes] and its
-softmax under end_points['Predictions'] (research/slim's ResNets, VGG, AlexNet and OverFeat:
-'predictions'; `predictions_end_point` finds either); auxiliary logits, where a network has them,
-are end_points['AuxLogits'].
+Every network function is research/slim's: the same arguments, variables, end points and op names.
+It returns `(logits, end_points)` with 2-D logits [batch, num_classes] (by default) and its softmax
+under end_points['Predictions'] (research/slim's ResNets: 'predictions'); auxiliary logits, where a
+network has them, are end_points['AuxLogits']. With `num_classes=0` (or None) a network returns its
+pre-logits features instead.
+
+research/slim's VGG, AlexNet and OverFeat build no softmax. For freezing and label_image,
+`get_network_fn` adds one to their logits (`ModelSpec.adds_softmax`), named `ModelSpec.output_node`
+('vgg_16/predictions/Reshape_1'), outside their end points; `predictions_end_point` finds it too.
 """
 import dataclasses
 import functools
@@ -23,16 +28,26 @@ _REGISTRY = {}
 
 # Modules whose import registers networks. Each adds its entries with `register_model`.
 _NETWORK_MODULES = (
-    "nets.slim_builtin",
+    "nets.alexnet",
     "nets.cifarnet",
+    "nets.inception_v1",
+    "nets.inception_v2",
+    "nets.inception_v3",
     "nets.lenet",
     "nets.mobilenet_v1",
     "nets.mobilenet_v2",
     "nets.inception_v4",
     "nets.inception_resnet_v2",
     "nets.nasnet",
+    "nets.overfeat",
     "nets.pnasnet",
+    "nets.resnet_v1",
+    "nets.resnet_v2",
+    "nets.vgg",
 )
+# The softmax outputs `get_network_fn` adds (networks without their own), and the logits of each.
+_ADDED_PREDICTIONS = "nets_factory_added_predictions"
+_ADDED_PREDICTIONS_LOGITS = "nets_factory_added_predictions_logits"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +60,9 @@ class ModelSpec:
     logits_scopes: Tuple[str, ...]  # e.g. ("InceptionV3/Logits", "InceptionV3/AuxLogits")
     output_node: str  # softmax output of the exported graph, e.g. "InceptionV3/Predictions/Reshape_1"
     min_image_size: int = 32  # smallest input the network accepts
+    # True where research/slim's network has no softmax (VGG, AlexNet, OverFeat): `get_network_fn` adds
+    # one on the logits, named `output_node`, that is not among the end points.
+    adds_softmax: bool = False
 
 
 def register_model(spec):
@@ -62,10 +80,22 @@ def _load_all():
 
 
 def predictions_end_point(end_points):
-    """The softmax output among a network's end points ('Predictions' or 'predictions')."""
+    """The softmax output of a network built by `get_network_fn`, from its end points.
+
+    It is end_points['Predictions'] or ['predictions']; for the networks without a softmax of their
+    own (VGG, AlexNet, OverFeat), the one `get_network_fn` added on the logits among `end_points`.
+    """
     for key in ("Predictions", "predictions"):
         if key in end_points:
             return end_points[key]
+    tensors = [tensor for tensor in end_points.values() if hasattr(tensor, "graph")]
+    if tensors:
+        graph = tensors[0].graph
+        refs = {tensor.ref() for tensor in tensors}
+        for logits, predictions in zip(graph.get_collection(_ADDED_PREDICTIONS_LOGITS),
+                                       graph.get_collection(_ADDED_PREDICTIONS)):
+            if logits.ref() in refs:
+                return predictions
     raise KeyError("no 'Predictions' or 'predictions' among end points %s" % sorted(end_points))
 
 
@@ -95,8 +125,11 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch
 
     The network is built inside its own arg scope, with `weight_decay` on its weights. With
     `reuse=True` it shares the variables of an earlier build (a second clone); the name scope is
-    left as the caller set it. `network_fn.default_image_size` is the model's default size. An input the
-    network cannot take (too small for its strides and kernels) raises a UserError.
+    left as the caller set it. `kwargs` go to the network function (research/slim's arguments, e.g.
+    `global_pool=True`). `network_fn.default_image_size` is the model's default size. An input the
+    network cannot take (too small for its strides and kernels) raises a UserError. For the networks
+    without a softmax (`ModelSpec.adds_softmax`), a softmax named `output_node` is added on the logits,
+    outside the end points (see `predictions_end_point`).
     """
     spec = get_spec(name)
 
@@ -121,9 +154,14 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch
                     raise UserError("%s cannot take %sx%s images (%s); use a larger image size, e.g. the "
                                     "network's default %d" % (name, size[0], size[1], first_line(error, 200),
                                                               spec.default_image_size))
-        if num_classes and logits.get_shape().ndims != 2:
+        if num_classes and logits.get_shape().ndims != 2 and kwargs.get("spatial_squeeze", True):
             raise ValueError("%s returned logits of shape %s, expected [batch, %d]"
                              % (name, logits.get_shape(), num_classes))
+        if num_classes and spec.adds_softmax:
+            # slim.softmax in scope 'vgg_16/predictions' names its output 'vgg_16/predictions/Reshape_1'.
+            predictions = slim.softmax(logits, scope=spec.output_node.rsplit("/", 1)[0])
+            tf.add_to_collection(_ADDED_PREDICTIONS_LOGITS, logits)
+            tf.add_to_collection(_ADDED_PREDICTIONS, predictions)
         return logits, end_points
 
     network_fn.default_image_size = spec.default_image_size

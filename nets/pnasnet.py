@@ -5,11 +5,13 @@ then `num_cells` PNASNet cells 'cell_<n>'. There are no separate reduction cells
 third and two thirds of the way take stride 2 and double the filters. Heads as NASNet's:
 'final_layer/FC' with softmax 'final_layer/predictions', and when training the auxiliary head
 'aux_<n>/aux_logits' on the cell before the second reduction. Drop path and configuration overrides
-work as in `nets.nasnet`.
+work as in `nets.nasnet`: `build_pnasnet_mobile` / `build_pnasnet_large(images, num_classes,
+is_training, final_endpoint, config)` (research/slim's) with `config` a `NasNetConfig` or field
+overrides as keyword arguments (`num_cells`, `use_aux_head`, `drop_path_keep_prob`, `data_format`,
+`use_bounded_activation` ...). `pnasnet_mobile` and `pnasnet_large` are the same functions.
 """
 import dataclasses
 
-from core.compat import slim
 from nets import nasnet, nasnet_utils
 from nets.nets_factory import ModelSpec, register_model
 
@@ -36,68 +38,79 @@ def pnasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_n
     return nasnet.nasnet_mobile_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
 
+def large_imagenet_config():
+    return LARGE_CONFIG
+
+
+def mobile_imagenet_config():
+    return MOBILE_CONFIG
+
+
 def _pnasnet(images, num_classes, is_training, config, final_endpoint, current_step):
-    if images.get_shape().ndims != 4:
-        raise ValueError("expected images of rank 4, got shape %s" % images.get_shape())
-    if not config.skip_reduction_layer_input:
-        raise ValueError("PNASNet is built with skip_reduction_layer_input=True only")
     if not is_training:
         config = dataclasses.replace(config, drop_path_keep_prob=1.0)
-    reductions = nasnet_utils.reduction_cell_indices(config.num_cells, config.num_reduction_layers)
+    images = nasnet.prepare_images(images, config)
+    reductions = nasnet_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
     aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
     build_cell = nasnet.CellBuilder(config, config.num_cells + 2, is_training, current_step)
+    activation_fn = nasnet.activation(config)
     end_points = {}
-    with slim.arg_scope([slim.dropout, nasnet_utils.drop_path, slim.batch_norm],
-                        is_training=is_training):
+    scopes = nasnet.network_scopes(config, is_training)
+    with scopes[0], scopes[1]:
         net, cell_outputs = nasnet.imagenet_stem(images, config, build_cell, PNASNET_5)
         end_points["Stem"] = net
         if final_endpoint == "Stem":
             return net, end_points
 
         filter_scaling = 1.0
+        prev_layer = cell_outputs[-2]
         for number in range(config.num_cells):
-            stride = 1
-            if number in reductions:
-                stride = 2
+            is_reduction = number in reductions
+            if is_reduction:
                 filter_scaling *= config.filter_scaling_rate
+            # Without skip_reduction_layer_input, a reducing cell reads the same previous layer as
+            # the cell before it (research/slim's rule).
+            if config.skip_reduction_layer_input or not is_reduction:
+                prev_layer = cell_outputs[-2]
             name = "Cell_%d" % number
-            net = end_points[name] = build_cell(net, cell_outputs[-2], PNASNET_5, filter_scaling,
-                                                stride, name.lower())
+            net = end_points[name] = build_cell(net, prev_layer, PNASNET_5, filter_scaling,
+                                                2 if is_reduction else 1, name.lower())
             if final_endpoint == name:
                 return net, end_points
             cell_outputs.append(net)
             if config.use_aux_head and number == aux_cell and num_classes and is_training:
-                nasnet.aux_head(net, end_points, num_classes, "aux_%d" % number)
+                nasnet.aux_head(activation_fn(net), end_points, num_classes, config, "aux_%d" % number)
 
         logits, end_points = nasnet.final_layer(net, end_points, num_classes, config, final_endpoint)
     nasnet.check_final_endpoint(final_endpoint, end_points)
     return logits, end_points
 
 
-def pnasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None,
-                   current_step=None, **config):
+def build_pnasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
+                        current_step=None, **overrides):
     """PNASNet-5 mobile (9 cells, 54 filters); returns (logits [batch, num_classes], end_points)."""
-    return _pnasnet(images, num_classes, is_training, dataclasses.replace(MOBILE_CONFIG, **config),
-                    final_endpoint, current_step)
+    return _pnasnet(images, num_classes, is_training,
+                    nasnet.resolve_config(MOBILE_CONFIG, config, overrides), final_endpoint, current_step)
 
 
-def pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None,
-                  current_step=None, **config):
+def build_pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
+                        current_step=None, **overrides):
     """PNASNet-5 large (12 cells, 216 filters); returns (logits [batch, num_classes], end_points)."""
-    return _pnasnet(images, num_classes, is_training, dataclasses.replace(LARGE_CONFIG, **config),
-                    final_endpoint, current_step)
+    return _pnasnet(images, num_classes, is_training,
+                    nasnet.resolve_config(LARGE_CONFIG, config, overrides), final_endpoint, current_step)
 
 
-pnasnet_mobile.default_image_size = 224
-pnasnet_large.default_image_size = 331
+pnasnet_mobile, pnasnet_large = build_pnasnet_mobile, build_pnasnet_large
+build_pnasnet_mobile.default_image_size = 224
+build_pnasnet_large.default_image_size = 331
 
 # The auxiliary head, built when training, needs the 5x5 map or larger of the cell before the second
 # reduction (a stride of 16 after the VALID 'conv0').
 register_model(ModelSpec(
-    name="pnasnet_mobile", network_fn=pnasnet_mobile, arg_scope_fn=pnasnet_mobile_arg_scope,
+    name="pnasnet_mobile", network_fn=build_pnasnet_mobile, arg_scope_fn=pnasnet_mobile_arg_scope,
     default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_5"),
     output_node="final_layer/predictions", min_image_size=67))
 register_model(ModelSpec(
-    name="pnasnet_large", network_fn=pnasnet_large, arg_scope_fn=pnasnet_large_arg_scope,
+    name="pnasnet_large", network_fn=build_pnasnet_large, arg_scope_fn=pnasnet_large_arg_scope,
     default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
     output_node="final_layer/predictions", min_image_size=67))

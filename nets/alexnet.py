@@ -1,0 +1,50 @@
+"""AlexNet v2 as research/slim builds it ("One weird trick", Krizhevsky 2014; no LRN layers).
+
+'conv1' (11x11, stride 4, VALID, 64), 'pool1', 'conv2' (5x5, 192), 'pool2', 'conv3' / 'conv4' (3x3,
+384), 'conv5' (3x3, 256), 'pool5' (3x3 stride 2 VALID pools), then the fully connected layers as
+convolutions (`nets.fc_conv`): 'fc6' (5x5, 4096), 'fc7' and 'fc8' ('alexnet_v2/fc8/squeezed').
+research/slim builds no softmax here; `nets_factory` adds 'alexnet_v2/predictions' for freezing.
+
+Arguments are research/slim's: `num_classes` (0 or None: the fc7 features), `is_training`,
+`dropout_keep_prob`, `spatial_squeeze`, `scope` and `global_pool`.
+"""
+from core.compat import slim, tf
+from nets import fc_conv
+from nets.nets_factory import ModelSpec, register_model
+
+
+def alexnet_v2_arg_scope(weight_decay=0.0005):
+    """ReLU, biases at 0.1, L2 `weight_decay`; SAME convolutions and VALID max pools."""
+    with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
+                        biases_initializer=tf.constant_initializer(0.1),
+                        weights_regularizer=slim.l2_regularizer(weight_decay)):
+        with slim.arg_scope([slim.conv2d], padding="SAME"):
+            with slim.arg_scope([slim.max_pool2d], padding="VALID") as scope:
+                return scope
+
+
+def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5, spatial_squeeze=True,
+               scope="alexnet_v2", global_pool=False):
+    """Returns (logits [batch, num_classes], end_points); with no `num_classes`, the fc7 features."""
+    with fc_conv.collected_end_points(scope, "alexnet_v2", inputs) as (net_scope, collection):
+        net = slim.conv2d(inputs, 64, [11, 11], 4, padding="VALID", scope="conv1")
+        net = slim.max_pool2d(net, [3, 3], 2, scope="pool1")
+        net = slim.conv2d(net, 192, [5, 5], scope="conv2")
+        net = slim.max_pool2d(net, [3, 3], 2, scope="pool2")
+        net = slim.conv2d(net, 384, [3, 3], scope="conv3")
+        net = slim.conv2d(net, 384, [3, 3], scope="conv4")
+        net = slim.conv2d(net, 256, [3, 3], scope="conv5")
+        net = slim.max_pool2d(net, [3, 3], 2, scope="pool5")
+        with slim.arg_scope([slim.conv2d], weights_initializer=tf.truncated_normal_initializer(0.0, 0.005),
+                            biases_initializer=tf.constant_initializer(0.1)):
+            return fc_conv.classifier(net, net_scope, collection, num_classes, is_training,
+                                      dropout_keep_prob, spatial_squeeze, global_pool, [5, 5], 4096,
+                                      logits_biases_initializer=tf.zeros_initializer())
+
+
+alexnet_v2.default_image_size = 224
+
+register_model(ModelSpec(
+    name="alexnet_v2", network_fn=alexnet_v2, arg_scope_fn=alexnet_v2_arg_scope, default_image_size=224,
+    preprocessing_name="vgg", logits_scopes=("alexnet_v2/fc8",),
+    output_node="alexnet_v2/predictions/Reshape_1", min_image_size=224, adds_softmax=True))

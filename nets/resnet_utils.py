@@ -1,0 +1,97 @@
+"""The building blocks shared by ResNet v1 and v2, as research/slim defines them.
+
+A network is a list of `Block`s: a scope ('block1' ...), a unit function (a bottleneck) and one
+dict of arguments per unit ('depth', 'depth_bottleneck', 'stride'). `stack_blocks_dense` runs them,
+each unit under 'unit_<i>'. With `output_stride` it stops striding once the activations are that many
+times smaller than the input and dilates the later 3x3 convolutions instead (atrous convolution), so
+the features stay denser at the same receptive field.
+"""
+import collections
+
+from core.compat import slim, tf
+
+
+class Block(collections.namedtuple("Block", ["scope", "unit_fn", "args"])):
+    """A ResNet block: `unit_fn(net, **args[i])` for each unit i, under variable scope `scope`."""
+
+
+def subsample(inputs, factor, scope=None):
+    """Keeps every `factor`-th pixel (a 1x1 max pool), or `inputs` itself when factor is 1."""
+    if factor == 1:
+        return inputs
+    return slim.max_pool2d(inputs, [1, 1], stride=factor, scope=scope)
+
+
+def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
+    """A strided convolution whose output does not depend on the input size's parity.
+
+    With stride 1 it is a SAME convolution. With a larger stride, the input is padded explicitly
+    (as SAME would for an odd input) and convolved with VALID padding, so pixel (0, 0) stays aligned.
+    """
+    if stride == 1:
+        return slim.conv2d(inputs, num_outputs, kernel_size, stride=1, rate=rate, padding="SAME",
+                           scope=scope)
+    effective = kernel_size + (kernel_size - 1) * (rate - 1)
+    before = (effective - 1) // 2
+    after = effective - 1 - before
+    inputs = tf.pad(inputs, [[0, 0], [before, after], [before, after], [0, 0]])
+    return slim.conv2d(inputs, num_outputs, kernel_size, stride=stride, rate=rate, padding="VALID",
+                       scope=scope)
+
+
+@slim.add_arg_scope
+def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activations=False,
+                       outputs_collections=None):
+    """Runs `blocks` on `net`; returns the output.
+
+    `output_stride`: the ratio of input to output resolution wanted (None: as the blocks stride).
+    Once reached, units run with stride 1 and their atrous rate grows by the stride they skip.
+    `store_non_strided_activations`: the last unit of each block runs with stride 1 and the block's
+    output is subsampled afterwards, so the block's end point holds the full-resolution activations.
+    """
+    current_stride = 1
+    rate = 1
+    for block in blocks:
+        with tf.variable_scope(block.scope, "block", [net]) as scope:
+            block_stride = 1
+            for index, unit in enumerate(block.args):
+                if store_non_strided_activations and index == len(block.args) - 1:
+                    block_stride = unit.get("stride", 1)
+                    unit = dict(unit, stride=1)
+                with tf.variable_scope("unit_%d" % (index + 1), values=[net]):
+                    if output_stride is not None and current_stride == output_stride:
+                        net = block.unit_fn(net, rate=rate, **dict(unit, stride=1))
+                        rate *= unit.get("stride", 1)
+                    else:
+                        net = block.unit_fn(net, rate=1, **unit)
+                        current_stride *= unit.get("stride", 1)
+                        if output_stride is not None and current_stride > output_stride:
+                            raise ValueError("The target output_stride cannot be reached.")
+            net = slim.utils.collect_named_outputs(outputs_collections, scope.name, net)
+            if output_stride is not None and current_stride == output_stride:
+                rate *= block_stride
+            else:
+                net = subsample(net, block_stride)
+                current_stride *= block_stride
+                if output_stride is not None and current_stride > output_stride:
+                    raise ValueError("The target output_stride cannot be reached.")
+    if output_stride is not None and current_stride != output_stride:
+        raise ValueError("The target output_stride cannot be reached.")
+    return net
+
+
+def resnet_arg_scope(weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5,
+                     batch_norm_scale=True, activation_fn=tf.nn.relu, use_batch_norm=True,
+                     batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS):
+    """He-initialized, L2-regularized, batch-normed convolutions; SAME max pools."""
+    batch_norm_params = {"decay": batch_norm_decay, "epsilon": batch_norm_epsilon,
+                         "scale": batch_norm_scale, "updates_collections": batch_norm_updates_collections,
+                         "fused": None}
+    with slim.arg_scope([slim.conv2d], weights_regularizer=slim.l2_regularizer(weight_decay),
+                        weights_initializer=slim.variance_scaling_initializer(),
+                        activation_fn=activation_fn,
+                        normalizer_fn=slim.batch_norm if use_batch_norm else None,
+                        normalizer_params=batch_norm_params):
+        with slim.arg_scope([slim.batch_norm], **batch_norm_params):
+            with slim.arg_scope([slim.max_pool2d], padding="SAME") as scope:
+                return scope

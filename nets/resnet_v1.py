@@ -1,0 +1,139 @@
+"""ResNet v1 (He et al., 2015) with bottleneck units, as research/slim builds it: 50 to 200 layers.
+
+'conv1' (7x7, stride 2, explicit padding), 'pool1' (3x3 max, stride 2), then blocks 'block1'-'block4'
+of bottleneck units 'unit_<i>/bottleneck_v1' ('shortcut', 'conv1' 1x1, 'conv2' 3x3, 'conv3' 1x1 with
+4x the bottleneck depth). research/slim strides in the last unit of blocks 1-3, for an output
+stride of 32. Then 'pool5' (global average, end point 'global_pool'), the 1x1 'logits' convolution,
+'SpatialSqueeze' (the logits) and 'predictions' (the softmax, 'resnet_v1_50/predictions/Reshape_1').
+End points are every convolution, unit and block under its scope name ('resnet_v1_50/block1').
+
+Arguments are research/slim's: the generic `resnet_v1(inputs, blocks, num_classes, is_training,
+global_pool, output_stride, include_root_block, spatial_squeeze, store_non_strided_activations,
+reuse, scope)` and `resnet_v1_50`... with `min_base_depth` and `depth_multiplier`, which give every
+block max(int(base_depth * depth_multiplier), min_base_depth) bottleneck channels. `num_classes=None`
+(the default) returns the features; `is_training=None` leaves batch norm's mode to the arg scope.
+"""
+import contextlib
+
+from core.compat import slim, tf
+from nets import resnet_utils
+from nets.nets_factory import ModelSpec, register_model
+
+resnet_arg_scope = resnet_utils.resnet_arg_scope
+
+
+@slim.add_arg_scope
+def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1, outputs_collections=None, scope=None,
+               use_bounded_activations=False):
+    """A bottleneck unit: ReLU(shortcut + conv3(conv2(conv1(inputs)))), batch norm after each conv.
+
+    The shortcut is `inputs` (subsampled by `stride`) when the depths match, else a strided 1x1
+    convolution. `use_bounded_activations` clips the residual and uses ReLU6 (for quantization).
+    """
+    with tf.variable_scope(scope, "bottleneck_v1", [inputs]) as unit_scope:
+        depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+        if depth == depth_in:
+            shortcut = resnet_utils.subsample(inputs, stride, "shortcut")
+        else:
+            shortcut = slim.conv2d(inputs, depth, [1, 1], stride=stride,
+                                   activation_fn=tf.nn.relu6 if use_bounded_activations else None,
+                                   scope="shortcut")
+        residual = slim.conv2d(inputs, depth_bottleneck, [1, 1], stride=1, scope="conv1")
+        residual = resnet_utils.conv2d_same(residual, depth_bottleneck, 3, stride, rate=rate, scope="conv2")
+        residual = slim.conv2d(residual, depth, [1, 1], stride=1, activation_fn=None, scope="conv3")
+        if use_bounded_activations:
+            output = tf.nn.relu6(shortcut + tf.clip_by_value(residual, -6.0, 6.0))
+        else:
+            output = tf.nn.relu(shortcut + residual)
+        return slim.utils.collect_named_outputs(outputs_collections, unit_scope.name, output)
+
+
+def resnet_v1(inputs, blocks, num_classes=None, is_training=True, global_pool=True, output_stride=None,
+              include_root_block=True, spatial_squeeze=True, store_non_strided_activations=False,
+              reuse=None, scope=None):
+    """Runs `blocks` (see `resnet_utils.Block`); returns (logits or features, end_points).
+
+    `output_stride` (a multiple of 4 with the root block) keeps the features that much smaller than
+    the input, with atrous convolutions after that. `global_pool=False` keeps the spatial map (e.g.
+    for dense prediction); `spatial_squeeze=False` keeps logits as [batch, 1, 1, classes].
+    """
+    with tf.variable_scope(scope, "resnet_v1", [inputs], reuse=reuse) as net_scope:
+        collection = net_scope.original_name_scope + "_end_points"
+        with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
+                            outputs_collections=collection), \
+                (slim.arg_scope([slim.batch_norm], is_training=is_training) if is_training is not None
+                 else contextlib.nullcontext()):
+            net = inputs
+            if include_root_block:
+                if output_stride is not None:
+                    if output_stride % 4 != 0:
+                        raise ValueError("The output_stride needs to be a multiple of 4.")
+                    output_stride /= 4
+                net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope="conv1")
+                net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
+            net = resnet_utils.stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
+            end_points = slim.utils.convert_collection_to_dict(collection)
+            if global_pool:
+                net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True, name="pool5")
+            if num_classes:
+                net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                                  scope="logits")
+                end_points[net_scope.name + "/logits"] = net
+                if spatial_squeeze:
+                    net = tf.squeeze(net, [1, 2], name="SpatialSqueeze")
+                    end_points[net_scope.name + "/spatial_squeeze"] = net
+                end_points["predictions"] = slim.softmax(net, scope="predictions")
+            return net, end_points
+
+
+resnet_v1.default_image_size = 224
+
+
+def resnet_v1_block(scope, base_depth, num_units, stride):
+    """A block of `num_units` bottlenecks of `base_depth` (output 4x that), striding in the last."""
+    unit = {"depth": base_depth * 4, "depth_bottleneck": base_depth, "stride": 1}
+    return resnet_utils.Block(scope, bottleneck, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+
+
+# Units per block of each depth; blocks 1-4 have base depths 64, 128, 256, 512.
+UNITS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3)}
+
+
+def blocks_for(layers, block_fn, min_base_depth=8, depth_multiplier=1):
+    """research/slim's four blocks of a ResNet of `layers` layers (50, 101, 152, 200)."""
+    def base_depth(depth):
+        return max(int(depth * depth_multiplier), min_base_depth)
+
+    return [block_fn("block%d" % (index + 1), base_depth=base_depth(depth), num_units=units,
+                     stride=1 if index == 3 else 2)
+            for index, (depth, units) in enumerate(zip((64, 128, 256, 512), UNITS[layers]))]
+
+
+def _named(layers):
+    name = "resnet_v1_%d" % layers
+
+    def network_fn(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
+                   spatial_squeeze=True, store_non_strided_activations=False, min_base_depth=8,
+                   depth_multiplier=1, reuse=None, scope=name):
+        return resnet_v1(inputs, blocks_for(layers, resnet_v1_block, min_base_depth, depth_multiplier),
+                         num_classes, is_training, global_pool=global_pool, output_stride=output_stride,
+                         include_root_block=True, spatial_squeeze=spatial_squeeze,
+                         store_non_strided_activations=store_non_strided_activations, reuse=reuse,
+                         scope=scope)
+
+    network_fn.__name__ = network_fn.__qualname__ = name
+    network_fn.__doc__ = "ResNet-%d v1; returns (logits or features, end_points)." % layers
+    network_fn.default_image_size = resnet_v1.default_image_size
+    return network_fn
+
+
+resnet_v1_50 = _named(50)
+resnet_v1_101 = _named(101)
+resnet_v1_152 = _named(152)
+resnet_v1_200 = _named(200)
+
+for _fn in (resnet_v1_50, resnet_v1_101, resnet_v1_152, resnet_v1_200):
+    register_model(ModelSpec(
+        name=_fn.__name__, network_fn=_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
+        preprocessing_name="vgg", logits_scopes=("%s/logits" % _fn.__name__,),
+        output_node="%s/predictions/Reshape_1" % _fn.__name__, min_image_size=32))

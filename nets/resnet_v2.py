@@ -1,0 +1,117 @@
+"""ResNet v2 (He et al., 2016: pre-activation units), as research/slim builds it: 50 to 200 layers.
+
+'conv1' (7x7, stride 2, no batch norm or activation), 'pool1', then blocks 'block1'-'block4' of
+units 'unit_<i>/bottleneck_v2' ('preact' batch norm + ReLU, 'shortcut', 'conv1' 1x1, 'conv2' 3x3,
+'conv3' 1x1 without batch norm), then 'postnorm' (batch norm + ReLU), 'pool5' (end point
+'global_pool'), the 1x1 'logits', 'SpatialSqueeze' (the logits) and 'predictions'
+('resnet_v2_50/predictions/Reshape_1').
+
+Arguments are research/slim's: the generic `resnet_v2(inputs, blocks, num_classes, is_training,
+global_pool, output_stride, include_root_block, spatial_squeeze, reuse, scope)` and `resnet_v2_50`...
+As an extension with research/slim's ResNet v1 semantics, `store_non_strided_activations`,
+`min_base_depth` and `depth_multiplier` work here too; their defaults build research/slim's network.
+"""
+import contextlib
+
+from core.compat import slim, tf
+from nets import resnet_utils
+from nets.nets_factory import ModelSpec, register_model
+from nets.resnet_v1 import blocks_for
+
+resnet_arg_scope = resnet_utils.resnet_arg_scope
+
+
+@slim.add_arg_scope
+def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1, outputs_collections=None, scope=None):
+    """A pre-activation bottleneck: shortcut + conv3(conv2(conv1(preact(inputs))))."""
+    with tf.variable_scope(scope, "bottleneck_v2", [inputs]) as unit_scope:
+        depth_in = slim.utils.last_dimension(inputs.get_shape(), min_rank=4)
+        preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope="preact")
+        if depth == depth_in:
+            shortcut = resnet_utils.subsample(inputs, stride, "shortcut")
+        else:
+            shortcut = slim.conv2d(preact, depth, [1, 1], stride=stride, normalizer_fn=None,
+                                   activation_fn=None, scope="shortcut")
+        residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1, scope="conv1")
+        residual = resnet_utils.conv2d_same(residual, depth_bottleneck, 3, stride, rate=rate, scope="conv2")
+        residual = slim.conv2d(residual, depth, [1, 1], stride=1, normalizer_fn=None, activation_fn=None,
+                               scope="conv3")
+        return slim.utils.collect_named_outputs(outputs_collections, unit_scope.name, shortcut + residual)
+
+
+def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=True, output_stride=None,
+              include_root_block=True, spatial_squeeze=True, reuse=None, scope=None,
+              store_non_strided_activations=False):
+    """Runs `blocks` (see `resnet_utils.Block`); returns (logits or features, end_points).
+
+    The arguments work as in `nets.resnet_v1.resnet_v1`.
+    """
+    with tf.variable_scope(scope, "resnet_v2", [inputs], reuse=reuse) as net_scope:
+        collection = net_scope.original_name_scope + "_end_points"
+        with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
+                            outputs_collections=collection), \
+                (slim.arg_scope([slim.batch_norm], is_training=is_training) if is_training is not None
+                 else contextlib.nullcontext()):
+            net = inputs
+            if include_root_block:
+                if output_stride is not None:
+                    if output_stride % 4 != 0:
+                        raise ValueError("The output_stride needs to be a multiple of 4.")
+                    output_stride /= 4
+                # The first unit's 'preact' normalizes conv1's output.
+                with slim.arg_scope([slim.conv2d], activation_fn=None, normalizer_fn=None):
+                    net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope="conv1")
+                net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
+            net = resnet_utils.stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
+            net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope="postnorm")
+            end_points = slim.utils.convert_collection_to_dict(collection)
+            if global_pool:
+                net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True, name="pool5")
+            if num_classes:
+                net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                                  scope="logits")
+                end_points[net_scope.name + "/logits"] = net
+                if spatial_squeeze:
+                    net = tf.squeeze(net, [1, 2], name="SpatialSqueeze")
+                    end_points[net_scope.name + "/spatial_squeeze"] = net
+                end_points["predictions"] = slim.softmax(net, scope="predictions")
+            return net, end_points
+
+
+resnet_v2.default_image_size = 224
+
+
+def resnet_v2_block(scope, base_depth, num_units, stride):
+    """A block of `num_units` bottlenecks of `base_depth` (output 4x that), striding in the last."""
+    unit = {"depth": base_depth * 4, "depth_bottleneck": base_depth, "stride": 1}
+    return resnet_utils.Block(scope, bottleneck, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+
+
+def _named(layers):
+    name = "resnet_v2_%d" % layers
+
+    def network_fn(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
+                   spatial_squeeze=True, reuse=None, scope=name, store_non_strided_activations=False,
+                   min_base_depth=8, depth_multiplier=1):
+        return resnet_v2(inputs, blocks_for(layers, resnet_v2_block, min_base_depth, depth_multiplier),
+                         num_classes, is_training=is_training, global_pool=global_pool,
+                         output_stride=output_stride, include_root_block=True,
+                         spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope,
+                         store_non_strided_activations=store_non_strided_activations)
+
+    network_fn.__name__ = network_fn.__qualname__ = name
+    network_fn.__doc__ = "ResNet-%d v2; returns (logits or features, end_points)." % layers
+    network_fn.default_image_size = resnet_v2.default_image_size
+    return network_fn
+
+
+resnet_v2_50 = _named(50)
+resnet_v2_101 = _named(101)
+resnet_v2_152 = _named(152)
+resnet_v2_200 = _named(200)
+
+for _fn in (resnet_v2_50, resnet_v2_101, resnet_v2_152, resnet_v2_200):
+    register_model(ModelSpec(
+        name=_fn.__name__, network_fn=_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
+        preprocessing_name="vgg", logits_scopes=("%s/logits" % _fn.__name__,),
+        output_node="%s/predictions/Reshape_1" % _fn.__name__, min_image_size=32))
