@@ -5,6 +5,8 @@ goes through what the evaluation pipeline does (datasets.input_pipeline.decode_i
 evaluation function of the preprocessing the export recorded, at the recorded size), so the scores
 equal the evaluation's. With an explicit mean and standard deviation, images are resized to height x
 width (bilinear) and scaled as (x - mean) / std, as TensorFlow's label_image example does.
+`preprocess_encoded` holds those ops; a SavedModel's `serving_bytes` signature runs the same ones
+(engine/saved_model.py). The other model formats are opened by engine/runtimes.py.
 """
 import dataclasses
 import os
