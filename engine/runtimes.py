@@ -234,7 +234,7 @@ class TFLiteClassifier(_Model):
 
 
 class OnnxClassifier(_Model):
-    """An ONNX model run by onnxruntime on the CPU."""
+    """An ONNX model run by onnxruntime on the CPU, all cores, threads not spinning between runs."""
 
     def __init__(self, path, data, input_layer=None, output_layer=None):
         try:
@@ -244,6 +244,9 @@ class OnnxClassifier(_Model):
         self.path = path
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
+        # Threads that spin between runs steal the cores of a shared machine: one mobilenet_v1 image took
+        # 38 ms with spinning and 14.5 ms without on 2 loaded cores (bench/bench_deploy.py's setting).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime's own exception classes
