@@ -26,7 +26,7 @@ import numpy as np
 
 from bench import common
 
-FULL = dict(models=(("inception_v3", None), ("mobilenet_v1", None)), rounds=5, repeats=10, warmup=5)
+FULL = dict(models=(("inception_v3", None), ("mobilenet_v1", None)), rounds=15, repeats=5, warmup=5)
 SMOKE = dict(models=(("mobilenet_v1_025", 64),), rounds=2, repeats=3, warmup=2)
 CLASSES = ["homme", "femme", "yeux_ronds", "yeux_amandes", "nez_rond", "nez_pointu", "visage_rond",
            "visage_carre", "jeune", "age_moyen", "vieux"]
