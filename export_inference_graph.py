@@ -15,6 +15,10 @@ or in one step: `--checkpoint_path output/ --frozen_graph inception_v3_frozen_gr
 size, classes and label mode then default to the training run's train_config.json). The number of
 classes comes from the classes file alone; --csv_file and --record_file are accepted for the original
 README's command and not read.
+
+Deployment formats, from the same frozen graph (with --checkpoint_path): --saved_model DIR (TensorFlow
+Serving), --tflite FILE (LiteRT; --tflite_quantize none|dynamic|float16) and --onnx FILE (tf2onnx, from
+requirements-onnx.txt); each is written whole or not at all, and export prints how to run it.
 """
 import argparse
 import os
@@ -22,7 +26,7 @@ import sys
 
 from core.cli import add_bool_flag, run_main
 from core.errors import UserError
-from engine import export, graph_metadata, run_config
+from engine import deploy, export, graph_metadata, run_config
 from engine.checkpoints import resolve_checkpoint
 from engine.flags import dataset_parser
 from engine.settings import decide_label_mode, resolve
@@ -49,6 +53,19 @@ def build_parser():
     add_bool_flag(output, "metadata_json", True,
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")
+    formats = parser.add_argument_group(
+        "deployment formats", "converted from the frozen graph of --checkpoint_path (any batch size); see the "
+        "README's 'Deploying the model'")
+    formats.add_argument("--saved_model", default=None,
+                         help="SavedModel directory to write (TensorFlow Serving: <base>/<version>, e.g. "
+                         "serving/faces/1), with signatures serving_default (preprocessed float images) and "
+                         "serving_bytes (encoded JPEG/PNG strings)")
+    formats.add_argument("--tflite", default=None, help="TFLite model to write (run it with LiteRT), e.g. faces.tflite")
+    formats.add_argument("--tflite_quantize", choices=deploy.tflite.QUANTIZATIONS, default="none",
+                         help="TFLite weights: none (float32), dynamic (int8 weights) or float16 (default: none)")
+    formats.add_argument("--onnx", default=None,
+                         help="ONNX model to write through tf2onnx (pip install -r requirements-onnx.txt), e.g. "
+                         "faces.onnx")
     model = parser.add_argument_group("model")
     model.add_argument("--model_name", default=None,
                        help="network of nets/nets_factory.py (default: the training run's, else inception_v3)")
@@ -83,17 +100,21 @@ def _frozen_name(output_file):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if not args.output_file and not args.frozen_graph:
+    targets = deploy.Targets(args.saved_model, args.tflite, args.tflite_quantize, args.onnx)
+    if not args.output_file and not args.frozen_graph and not targets:
         raise UserError("nothing to write: pass --output_file inception_v3_inf_graph.pb (the graph to freeze "
                         "with TensorFlow's freeze_graph), or --checkpoint_path <train_dir> --frozen_graph "
-                        "frozen.pb to freeze it in one step")
+                        "frozen.pb to freeze it in one step, or --checkpoint_path <train_dir> with --saved_model DIR, "
+                        "--tflite FILE or --onnx FILE")
     config, checkpoint = {}, None
     if args.checkpoint_path:
         checkpoint = resolve_checkpoint(args.checkpoint_path)
         config = run_config.read_config(args.checkpoint_path)
-    elif args.frozen_graph:
-        raise UserError("--frozen_graph needs the weights: pass --checkpoint_path with a checkpoint file "
-                        "(output/model.ckpt-1000) or a training directory (its latest checkpoint)")
+    elif args.frozen_graph or targets:
+        raise UserError("%s needs the weights: pass --checkpoint_path with a checkpoint file "
+                        "(output/model.ckpt-1000) or a training directory (its latest checkpoint)"
+                        % ("--frozen_graph" if args.frozen_graph else "--saved_model/--tflite/--onnx"))
+    deploy.check(targets)
     settings = resolve(args, config)
     spec = export.ExportSpec(
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
@@ -121,6 +142,9 @@ def main(argv=None):
         if args.metadata_json:
             graph_metadata.write_metadata_file(meta, args.frozen_graph)
         print("wrote frozen graph %s (weights of %s)" % (args.frozen_graph, checkpoint))
+    if targets:
+        deploy.write(spec, checkpoint, targets, use_moving_averages=args.moving_average_decay is not None,
+                     metadata_json=args.metadata_json)
     return 0
 
 

@@ -8,6 +8,8 @@ through the evaluation preprocessing the export recorded in the graph, so the sc
 eval_image_classifier.py; --input_layer, --output_layer, --input_height, --input_width, --input_mean
 and --input_std override it (with a mean or std: resize to height x width, then (x - mean) / std).
 --image may name a folder (every image in it); --json prints one JSON object per image.
+--graph may also be a SavedModel directory, a TFLite or an ONNX model from export_inference_graph.py,
+recognised by its content (engine/runtimes.py); the output is the same.
 """
 import argparse
 import json
@@ -18,7 +20,7 @@ from core.cli import add_bool_flag, run_main
 from core.errors import UserError
 from core.progress import warn
 from datasets.classes_file import read_label_names
-from engine import labeling
+from engine import labeling, runtimes
 
 
 def build_parser():
@@ -26,7 +28,9 @@ def build_parser():
     group = parser.add_argument_group("inputs")
     group.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, GIF) or folder of images")
     group.add_argument("--graph", required=True,
-                       help="frozen graph (.pb) from export_inference_graph.py or freeze_graph")
+                       help="model from export_inference_graph.py, recognised by its content: a frozen graph "
+                       "(.pb, also freeze_graph's), a SavedModel directory, a TFLite model (run with LiteRT) or "
+                       "an ONNX model (run with onnxruntime)")
     group.add_argument("--labels", default=None,
                        help="labels file: one name per line, or the `N:name` classes file (default: the class "
                        "names the export recorded)")
@@ -83,20 +87,10 @@ def _print(path, predictions, as_json, many):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     paths = labeling.list_images(args.image)
-    graph_def = labeling.load_graph_def(args.graph)
-    meta = labeling.graph_metadata(graph_def, args.graph)
+    classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer)
     if not meta and args.input_mean is None and args.input_std is None:
         warn("%s records no export metadata: scaling pixels as (x - %g) / %g; pass --input_mean and "
              "--input_std to match the training" % (args.graph, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD))
-    output_layer = args.output_layer or meta.get("output_node")
-    if not output_layer:
-        _, outputs = labeling.likely_inputs_and_outputs(graph_def)
-        if len(outputs) != 1:
-            raise UserError("%s records no output node: pass --output_layer, one of %s"
-                            % (args.graph, ", ".join(outputs[:10]) or "its nodes"))
-        output_layer = outputs[0]
-    classifier = labeling.Classifier(graph_def, args.input_layer or meta.get("input_node") or labeling.INPUT_NODE,
-                                     output_layer, args.graph)
     names = _label_names(args, meta, classifier.num_outputs)
     options = labeling.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
                                      args.input_mean, args.input_std)

@@ -5,6 +5,8 @@ goes through what the evaluation pipeline does (datasets.input_pipeline.decode_i
 evaluation function of the preprocessing the export recorded, at the recorded size), so the scores
 equal the evaluation's. With an explicit mean and standard deviation, images are resized to height x
 width (bilinear) and scaled as (x - mean) / std, as TensorFlow's label_image example does.
+`preprocess_encoded` holds those ops; a SavedModel's `serving_bytes` signature runs the same ones
+(engine/saved_model.py). The other model formats are opened by engine/runtimes.py.
 """
 import dataclasses
 import os
@@ -15,7 +17,7 @@ from core.compat import tf
 from core.errors import UserError, first_line
 from datasets.image_files import IMAGE_EXTENSIONS
 from datasets.input_pipeline import decode_image
-from engine.graph_metadata import INPUT_NODE, read_metadata, read_metadata_file
+from engine.graph_metadata import INPUT_NODE, read_metadata, read_metadata_file  # noqa: F401 (INPUT_NODE: label_image)
 from preprocessing import preprocessing_factory
 
 DEFAULT_SIZE = 299  # TensorFlow's label_image example's, for graphs that record nothing
@@ -33,14 +35,27 @@ def load_graph_def(path):
                         "export_inference_graph.py --frozen_graph or TensorFlow's freeze_graph" % path)
     with open(path, "rb") as handle:
         data = handle.read()
+    graph_def = parse_graph_def(data)
+    if graph_def is None:
+        raise UserError("%r is not a binary GraphDef (nor any model label_image reads); pass the frozen .pb "
+                        "file written by export_inference_graph.py or freeze_graph --input_binary=true" % path)
+    return check_frozen(graph_def, path)
+
+
+def parse_graph_def(data):
+    """The GraphDef that `data` holds, or None when it is not a binary GraphDef with nodes."""
     graph_def = tf.GraphDef()
     try:
         graph_def.ParseFromString(data)
-    except Exception as error:  # google.protobuf.message.DecodeError, not importable via core.compat
-        raise UserError("%r is not a binary GraphDef (%s); pass the frozen .pb file written by "
-                        "export_inference_graph.py or freeze_graph --input_binary=true" % (path, error))
-    if not graph_def.node:
-        raise UserError("%r holds no graph (empty or not a binary GraphDef); pass a frozen .pb file" % path)
+    except Exception:  # google.protobuf.message.DecodeError, not importable via core.compat
+        return None
+    if not graph_def.node or not all(node.name and node.op for node in graph_def.node):
+        return None
+    return graph_def
+
+
+def check_frozen(graph_def, path):
+    """`graph_def`, or a UserError when it still has variables."""
     variables = [node.name for node in graph_def.node if node.op in _VARIABLE_OPS]
     if variables:
         raise UserError("graph %r still has variables (e.g. %s): it is not frozen. Freeze it with "
@@ -162,6 +177,19 @@ def input_options(meta, input_dims, height=None, width=None, mean=None, std=None
                         use_grayscale=bool(meta.get("use_grayscale")))
 
 
+def preprocess_encoded(encoded, options):
+    """float32 [height, width, 3] from a scalar string tensor of image bytes, as `options` say: the graph
+    ops that label_image runs on each file and that a SavedModel's bytes signature runs in the model."""
+    image = decode_image(encoded)
+    if options.preprocessing_name:
+        preprocess = preprocessing_factory.get_preprocessing(
+            options.preprocessing_name, is_training=False, use_grayscale=options.use_grayscale)
+        return tf.cast(preprocess(image, options.height, options.width), tf.float32)
+    resized = tf.image.resize_bilinear(tf.expand_dims(tf.cast(image, tf.float32), 0),
+                                       [options.height, options.width])
+    return (resized[0] - options.mean) / options.std
+
+
 class ImageReader:
     """Decodes and preprocesses one image file at a time in a small graph of its own."""
 
@@ -170,16 +198,7 @@ class ImageReader:
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.encoded = tf.placeholder(tf.string, [], name="encoded_image")
-            image = decode_image(self.encoded)
-            if options.preprocessing_name:
-                preprocess = preprocessing_factory.get_preprocessing(
-                    options.preprocessing_name, is_training=False, use_grayscale=options.use_grayscale)
-                image = tf.cast(preprocess(image, options.height, options.width), tf.float32)
-            else:
-                resized = tf.image.resize_bilinear(tf.expand_dims(tf.cast(image, tf.float32), 0),
-                                                   [options.height, options.width])
-                image = (resized[0] - options.mean) / options.std
-            self.image = image
+            self.image = preprocess_encoded(self.encoded, options)
         self.session = tf.Session(graph=self.graph)
 
     def read(self, path):

@@ -4,13 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 stamp=.venv/.requirements
-wanted=$(cat requirements.txt requirements-nodeps.txt requirements-dev.txt | sha1sum | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-nodeps.txt requirements-dev.txt requirements-onnx.txt | sha1sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
   exit 0
 fi
 echo "== installing the requirements into .venv"
 "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+# requirements-onnx.txt is optional for users (ONNX export and runtime); the tests cover it.
+.venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-onnx.txt
 # tf-keras's metadata asks for the full `tensorflow` wheel; tensorflow-cpu provides the same modules.
 .venv/bin/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 echo "$wanted" > "$stamp"

@@ -115,3 +115,49 @@ def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode
 
 def random_images(batch, size, seed=0):
     return np.random.RandomState(seed).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
+
+
+_DEPLOYED = {}
+
+
+def deployed_model(tmp_path_factory, name, data, model_name, image_size, *extra_training, steps=2,
+                   quantizations=("dynamic", "float16")):
+    """A model trained `steps` steps on `data` (DemoData) and exported through export_inference_graph.py
+    in every format: {"train_dir", "frozen", "saved_model", "tflite": {quantization: path}, "onnx",
+    "images": {filename: path of the record's bytes}, "export_output": what the first export printed}.
+    Built once per test session for each `name`, whichever test module asks first."""
+    if name in _DEPLOYED:
+        return _DEPLOYED[name]
+    import contextlib
+    import io
+
+    root = tmp_path_factory.mktemp("deploy_" + name)
+    train_dir = train(data.tfrecord, data.classes, str(root / "train"), model_name, image_size, *extra_training,
+                      steps=steps)
+    paths = {"train_dir": train_dir, "frozen": str(root / "frozen.pb"), "saved_model": str(root / "serving" / "1"),
+             "tflite": {"none": str(root / "model.tflite")}, "onnx": str(root / "model.onnx")}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert export("--checkpoint_path", train_dir, "--frozen_graph", paths["frozen"], "--saved_model",
+                      paths["saved_model"], "--tflite", paths["tflite"]["none"], "--onnx", paths["onnx"]) == 0
+    paths["export_output"] = printed.getvalue()
+    for quantization in quantizations:
+        paths["tflite"][quantization] = str(root / ("model_%s.tflite" % quantization))
+        assert export("--checkpoint_path", train_dir, "--tflite", paths["tflite"][quantization],
+                      "--tflite_quantize", quantization) == 0
+    paths["images"] = records_to_files(data.tfrecord, str(root / "images"))
+    paths["folder"] = str(root / "images")
+    _DEPLOYED[name] = paths
+    return paths
+
+
+def lenet_multi(tmp_path_factory, faces):
+    """Multi-label lenet on the `faces` fixture, 20 steps at a small learning rate (scores spread between 0
+    and 1), in every format (see deployed_model)."""
+    return deployed_model(tmp_path_factory, "lenet_multi", faces, "lenet", 28, "--learning_rate", "0.001", steps=20)
+
+
+def lenet_single(tmp_path_factory, gender_faces):
+    """Single-label (softmax) lenet over homme/femme (the `gender_faces` fixture); no quantized models."""
+    return deployed_model(tmp_path_factory, "lenet_single", gender_faces, "lenet", 28, "--learning_rate", "0.001",
+                          steps=10, quantizations=())

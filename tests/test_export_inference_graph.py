@@ -1,7 +1,10 @@
 """export_inference_graph.py: every network's node names, ref variables, the metadata that survives
-freezing, both ways of freezing (TensorFlow's tool and --frozen_graph), bad input."""
+freezing, both ways of freezing (TensorFlow's tool and --frozen_graph), the deployment formats' files and
+printed commands, bad input."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,9 +13,12 @@ from core.compat import tf
 from engine import export
 from engine.graph_metadata import METADATA_NODE, read_metadata
 from nets import nets_factory
-from tests.conftest import CLASSES_FILE, make_demo_data
+import label_image
+from core.cli import run_main
+from engine.graph_metadata import metadata_path
+from tests.conftest import CLASSES_FILE, ROOT, make_demo_data
 from tests.export_support import export as run_export
-from tests.export_support import load_graph_def, random_images, run_graph, tf_freeze_graph, train
+from tests.export_support import lenet_multi, load_graph_def, random_images, run_graph, tf_freeze_graph, train
 
 # Networks whose graphs take tens of seconds to build on a shared CPU: built only when
 # EXPORT_TEST_ALL_NETWORKS=1 (their output nodes are listed in the README all the same).
@@ -168,6 +174,8 @@ def test_frozen_graph_restores_moving_averages_when_asked(lenet_run, tmp_path):
      "does not exist"),
     (["--output_file", "{tmp}/g.pb", "--model_name", "lenet", "--batch_size", "0"], "at least 1"),
     (["--checkpoint_path", "{tmp}/nowhere", "--frozen_graph", "{tmp}/f.pb"], "does not exist"),
+    (["--saved_model", "{tmp}/g.pb", "--model_name", "lenet"], "--saved_model/--tflite/--onnx needs the weights"),
+    (["--tflite", "{tmp}/g.pb", "--model_name", "lenet"], "needs the weights"),
 ])
 def test_bad_input_is_a_message_not_a_traceback(argv, message, tmp_path, capsys):
     argv = [arg.format(tmp=tmp_path) for arg in argv]
@@ -201,3 +209,69 @@ def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
     assert "Net/Logits/Predictions" not in names and "Net/Logits/before_softmax" not in names
     assert {"Net/Logits/weights", "Net/Logits/weights/Assign", "Net/Logits/logits", "sigmoid"} <= names
     assert len(names) == len(graph.as_graph_def().node) - 2
+
+
+def test_deployment_formats_are_written_with_their_metadata_and_runnable_commands(tmp_path_factory, faces,
+                                                                                    capsys):
+    """One export writes the frozen graph, the SavedModel, TFLite and ONNX models, and prints for each a
+    label_image command that runs as printed (with a real image in place of face.jpg)."""
+    paths = lenet_multi(tmp_path_factory, faces)
+    printed = paths["export_output"]
+    saved = paths["saved_model"]
+    assert "saved_model_cli show --dir %s --all" % saved in printed
+    # <base>/<version> layout: the TensorFlow Serving command mounts the base folder.
+    assert "-v %s:/models/serving -e MODEL_NAME=serving tensorflow/serving" % os.path.dirname(saved) in printed
+    image = paths["images"][sorted(paths["images"])[0]]
+    outputs = []
+    for model in (saved, paths["tflite"]["none"], paths["onnx"]):
+        command = "python label_image.py --graph %s --image face.jpg" % model
+        assert command in printed
+        argv = command.replace("face.jpg", image).split()[2:]
+        capsys.readouterr()
+        assert run_main(label_image.main, argv) == 0
+        outputs.append(capsys.readouterr().out)
+    assert all(len(output.splitlines()) == 5 for output in outputs)
+    meta = read_metadata(load_graph_def(paths["frozen"]))
+    for model in (paths["tflite"]["none"], paths["onnx"]):  # the sidecar JSON, beside the file
+        sidecar = json.loads(open(metadata_path(model), encoding="utf-8").read())
+        assert sidecar == dict(meta, batch_size=None)
+    folder = os.path.dirname(paths["frozen"])
+    assert not [name for name in os.listdir(folder) + os.listdir(os.path.dirname(saved)) if ".tmp" in name]
+
+
+def test_saved_model_directory_is_replaced_whole_and_other_folders_are_refused(lenet_run, tmp_path, capsys):
+    target = tmp_path / "serving" / "faces" / "1"
+    assert run_export("--checkpoint_path", lenet_run, "--saved_model", target) == 0
+    assert (target / "saved_model.pb").is_file() and (target / "variables").is_dir()
+    (target / "stale_file").write_text("left by an older export")
+    assert run_export("--checkpoint_path", lenet_run, "--saved_model", target) == 0
+    assert (target / "saved_model.pb").is_file() and not (target / "stale_file").exists()
+    assert os.listdir(target.parent) == ["1"]  # no temporary or old copy left beside it
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.jpg").write_bytes(b"not yours to delete")
+    a_file = tmp_path / "model.bin"
+    a_file.write_bytes(b"x")
+    capsys.readouterr()
+    for path, message in ((other, "holds something else than a SavedModel"), (a_file, "is a file")):
+        assert run_export("--checkpoint_path", lenet_run, "--saved_model", path,
+                          "--frozen_graph", tmp_path / "f.pb") == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+    assert os.listdir(other) == ["holiday.jpg"] and a_file.read_bytes() == b"x"
+    assert not (tmp_path / "f.pb").exists()  # refused before anything was written
+
+
+def test_onnx_without_tf2onnx_says_how_to_install_it(lenet_run, tmp_path):
+    """A process where tf2onnx cannot be imported (as where requirements-onnx.txt was not installed)."""
+    script = ("import sys\n"
+              "sys.modules['tf2onnx'] = None  # import tf2onnx raises ImportError\n"
+              "import export_inference_graph\n"
+              "from core.cli import run_main\n"
+              "sys.exit(run_main(export_inference_graph.main, sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", script, "--checkpoint_path", lenet_run, "--onnx",
+                             str(tmp_path / "m.onnx"), "--tflite", str(tmp_path / "m.tflite")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "--onnx needs tf2onnx" in result.stderr and "pip install -r requirements-onnx.txt" in result.stderr
+    assert "Traceback" not in result.stderr and os.listdir(tmp_path) == []

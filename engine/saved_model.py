@@ -1,0 +1,140 @@
+"""A SavedModel of a frozen inference graph, for TensorFlow Serving and `tf.saved_model.load`.
+
+The frozen GraphDef (engine.export.freeze) is the one source of every deployment format: here it is
+imported into a TF1-style function (`tf.compat.v1.wrap_function`) pruned from its `input` to its output
+node, so the SavedModel computes exactly what the frozen graph computes. Two signatures call it:
+- `serving_default`: `images`, float32 [batch, size, size, 3] already preprocessed (what label_image feeds
+  a frozen graph);
+- `serving_bytes`: `image_bytes`, string [batch] of encoded JPEG, PNG, BMP or GIF files, decoded and put
+  through the recorded evaluation preprocessing inside the model (engine.labeling.preprocess_encoded, the
+  ops label_image runs on each file).
+Both return `probabilities` [batch, classes] (softmax, or a sigmoid per class for multi-label models) and
+`classes` [batch, classes], the class name of each column, repeated per image so that TensorFlow Serving's
+row format ("instances") can return it.
+
+The export metadata (engine.graph_metadata) is written to `assets.extra/export_metadata.json`, the folder
+TensorFlow Serving leaves to its users; label_image reads it without loading the model. The directory is
+built under a temporary sibling name and renamed into place.
+"""
+import os
+import shutil
+
+from core import atomic_files
+from core.compat import tf
+from core.errors import UserError
+from engine import labeling
+
+tf2 = tf.compat.v2
+
+SERVING_DEFAULT = "serving_default"
+SERVING_BYTES = "serving_bytes"
+IMAGES = "images"
+IMAGE_BYTES = "image_bytes"
+PROBABILITIES = "probabilities"
+CLASSES = "classes"
+METADATA_FILE = os.path.join("assets.extra", "export_metadata.json")
+
+
+def network_function(frozen_graph_def, meta):
+    """The frozen graph as a concrete function: float32 images [batch, size, size, 3] -> probabilities."""
+    def import_graph():
+        tf.import_graph_def(frozen_graph_def, name="")
+
+    wrapped = tf.wrap_function(import_graph, [])
+    return wrapped.prune(meta["input_node"] + ":0", meta["output_node"] + ":0")
+
+
+def image_spec(meta, name=IMAGES):
+    size = meta["image_size"]
+    return tf2.TensorSpec([None, size, size, 3], tf2.float32, name=name)
+
+
+class ServingModule(tf2.Module):
+    """The network function and the two serving functions that call it (one copy of the weights)."""
+
+    def __init__(self, network, meta):
+        super().__init__()
+        self.network = network
+        self._classes = list(meta["classes"])
+        size = meta["image_size"]
+        if meta.get("preprocessing_name"):
+            self._options = labeling.InputOptions(size, size, preprocessing_name=meta["preprocessing_name"],
+                                                  use_grayscale=bool(meta.get("use_grayscale")))
+        else:  # a graph that records no preprocessing: label_image's default scaling
+            self._options = labeling.InputOptions(size, size, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD)
+        self.serve_images = tf2.function(self._serve_images, input_signature=[image_spec(meta)], autograph=False)
+        self.serve_bytes = tf2.function(self._serve_bytes,
+                                        input_signature=[tf2.TensorSpec([None], tf2.string, name=IMAGE_BYTES)],
+                                        autograph=False)
+
+    def _outputs(self, probabilities):
+        names = tf2.constant([self._classes])
+        return {PROBABILITIES: probabilities,
+                CLASSES: tf2.tile(names, tf2.stack([tf2.shape(probabilities)[0], 1]))}
+
+    def _serve_images(self, images):
+        return self._outputs(self.network(images))
+
+    def _serve_bytes(self, image_bytes):
+        images = tf2.map_fn(lambda encoded: labeling.preprocess_encoded(encoded, self._options), image_bytes,
+                            fn_output_signature=tf2.TensorSpec([self._options.height, self._options.width, 3],
+                                                               tf2.float32))
+        return self._outputs(self.network(images))
+
+
+def save(module, meta, directory):
+    """Saves `module` with its two signatures and the metadata file into `directory` (a new folder)."""
+    signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
+                  SERVING_BYTES: module.serve_bytes.get_concrete_function()}
+    tf2.saved_model.save(module, directory, signatures=signatures)
+    atomic_files.write_json(os.path.join(directory, METADATA_FILE), meta, sort_keys=True)
+
+
+def write_saved_model(frozen_graph_def, meta, path):
+    """Writes the SavedModel of `frozen_graph_def` to the directory `path`, whole or not at all."""
+    module = ServingModule(network_function(frozen_graph_def, meta), meta)
+    replace_directory(path, lambda directory: save(module, meta, directory), "--saved_model")
+    return path
+
+
+def is_saved_model(path):
+    return any(os.path.isfile(os.path.join(path, name)) for name in ("saved_model.pb", "saved_model.pbtxt"))
+
+
+def check_target(path, flag="--saved_model"):
+    """Refuses a file, or a folder that holds something else than a SavedModel, at `path`."""
+    if os.path.isfile(path):
+        raise UserError("%s %r is a file; the SavedModel is a directory: pass a new or SavedModel directory"
+                        % (flag, path))
+    if os.path.isdir(path) and os.listdir(path) and not is_saved_model(path):
+        raise UserError("%s %r is a directory that holds something else than a SavedModel; pass a new "
+                        "directory (TensorFlow Serving reads <base>/<version>, e.g. serving/faces/1)"
+                        % (flag, path))
+
+
+def replace_directory(path, build, flag):
+    """Calls `build(temporary)` on a new sibling folder of `path`, then renames it to `path`. An existing
+    SavedModel (or empty folder) there is replaced; another folder, or a file, is refused, never deleted."""
+    check_target(path, flag)
+    temporary = atomic_files.temporary_name(path)
+    previous = temporary + ".old"
+    for leftover in (temporary, previous):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            build(temporary)
+        except OSError as error:
+            raise UserError("cannot write %r (%s); choose another %s directory" % (path, error, flag))
+        had_previous = os.path.isdir(path)
+        if had_previous:
+            os.replace(path, previous)
+        try:
+            os.replace(temporary, path)
+        except OSError:
+            if had_previous:
+                os.replace(previous, path)
+            raise
+    finally:
+        for leftover in (temporary, previous):
+            shutil.rmtree(leftover, ignore_errors=True)
