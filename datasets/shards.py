@@ -109,14 +109,14 @@ def describe(spec):
 
 def for_worker(files, num_workers, worker_index):
     """(the files worker `worker_index` of `num_workers` reads, (number of record shards, shard index) or
-    None). With at least as many files as workers, worker i takes files i, i + n, i + 2n ...; otherwise
-    every worker reads every file and keeps every n-th record from record i, so that the workers together
-    read each record once."""
+    None). When the files divide evenly among the workers, worker i takes files i, i + n, i + 2n ...;
+    otherwise every worker reads every file and keeps every n-th record from record i. Either way the
+    workers together read each record once, and equal shares of them."""
     if num_workers <= 1:
         return list(files), None
     if not 0 <= worker_index < num_workers:
         raise ValueError("worker index %d out of range for %d workers" % (worker_index, num_workers))
-    if len(files) >= num_workers:
+    if len(files) % num_workers == 0:
         return list(files[worker_index::num_workers]), None
     return list(files), (num_workers, worker_index)
 
