@@ -147,6 +147,8 @@ class Runtime:
         while True:
             remaining = cluster.timeout_secs - (time.monotonic() - start)
             try:
+                if cluster.master:
+                    self._check_master()
                 if cluster.is_chief:
                     session = manager.prepare_session(self.target, init_op=self.global_init, init_fn=initialize,
                                                       config=self.config)
@@ -169,8 +171,6 @@ class Runtime:
                 say("%s: waiting for %s (up to %g s)" % (cluster.describe(), waiting, cluster.timeout_secs))
             time.sleep(1.0)
         try:
-            if cluster.master:
-                self._check_master(session)
             if self.sync_hook is not None:
                 self.sync_hook.after_create_session(session, self.coordinator)
         except LOST_ERRORS as error:
@@ -184,10 +184,11 @@ class Runtime:
             who = "the server at %s:%s" % address.groups()
         return "%s (%s)" % (who or "the cluster's servers", _reason(error))
 
-    def _check_master(self, session):
+    def _check_master(self):
         """--num_ps_tasks against the parameter servers the server at --master knows."""
-        tasks = {int(m.group(2)) for d in session.list_devices() for m in [_TASK.search(d.name)]
-                 if m and m.group(1) == "ps"}
+        with tf.Session(self.target, graph=tf.Graph(), config=self.config) as session:
+            devices = session.list_devices()
+        tasks = {int(m.group(2)) for d in devices for m in [_TASK.search(d.name)] if m and m.group(1) == "ps"}
         if len(tasks) != self.cluster.num_ps:
             raise UserError("--num_ps_tasks %d contradicts the cluster of --master %s, which has %d parameter "
                             "server(s)" % (self.cluster.num_ps, self.cluster.master, len(tasks)))
