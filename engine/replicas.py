@@ -16,6 +16,7 @@ import re
 import socket
 import time
 
+from core import signals
 from core.compat import tf
 from core.errors import UserError, first_line
 from core.progress import say, warn
@@ -144,7 +145,19 @@ class Runtime:
                                           recovery_wait_secs=1)
         start = time.monotonic()
         told = set()
+        with signals.interrupts(deferred=True) as stop:  # a signal inside a TensorFlow call would garble it
+            session = self._open(manager, initialize, start, told, stop)
+        try:
+            if self.sync_hook is not None:
+                self.sync_hook.after_create_session(session, self.coordinator)
+        except LOST_ERRORS as error:
+            raise lost(cluster, error)
+        return session
+
+    def _open(self, manager, initialize, start, told, stop):
+        cluster = self.cluster
         while True:
+            stop.check()
             remaining = cluster.timeout_secs - (time.monotonic() - start)
             try:
                 if cluster.master:
@@ -155,7 +168,7 @@ class Runtime:
                 else:
                     session = manager.wait_for_session(self.target, config=self.config,
                                                        max_wait_secs=max(1.0, min(STEP_WAIT_SECS, remaining)))
-                break
+                return session
             except tf.errors.DeadlineExceededError as error:
                 waiting = ("the chief (worker 0) to initialize the variables" if not cluster.master else
                            "the server at --master %s (%s)" % (cluster.master, first_line(error)))
@@ -170,12 +183,6 @@ class Runtime:
                 told.add(waiting)
                 say("%s: waiting for %s (up to %g s)" % (cluster.describe(), waiting, cluster.timeout_secs))
             time.sleep(1.0)
-        try:
-            if self.sync_hook is not None:
-                self.sync_hook.after_create_session(session, self.coordinator)
-        except LOST_ERRORS as error:
-            raise lost(cluster, error)
-        return session
 
     def _unreachable(self, error):
         who = _remote_task(self.cluster, error)
@@ -239,8 +246,10 @@ def serve(cluster, server=None):
     options = tf.RunOptions(timeout_in_ms=int(PROBE_SECS * 1000))
     finished = set()
     last_seen = {worker: time.monotonic() for worker in range(total)}
-    with tf.Session(server.target, graph=graph, config=config) as session:
+    with tf.Session(server.target, graph=graph, config=config) as session, \
+            signals.interrupts(deferred=True) as stop:  # a signal inside a TensorFlow call would garble it
         while len(finished) < total:
+            stop.check()
             try:
                 worker = int(session.run(dequeue, options=options))
                 if worker not in finished:
