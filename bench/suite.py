@@ -35,6 +35,7 @@ BENCHMARKS = {
     "label_image": "bench.bench_label_image",
     "memory": "bench.bench_memory",
     "models": "bench.bench_models",
+    "cluster": "bench.bench_cluster",
 }
 COLUMNS = ("benchmark", "measure", "ours", "baseline", "unit", "ratio", "target", "met", "note")
 
