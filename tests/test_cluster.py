@@ -287,6 +287,14 @@ def test_master_names_an_existing_server_as_in_research_slim(faces, tmp_path):
                                 timeout=TIMEOUT)
         assert result.returncode == 2
         assert "--num_ps_tasks 2 contradicts the cluster of --master grpc://%s, which has 1" % worker in result.stderr
+        # a task whose address is taken by another process
+        environment = dict(os.environ, TF_CONFIG=json.dumps({"cluster": {"ps": [ps], "worker": [worker]},
+                                                             "task": {"type": "worker", "index": 0}}))
+        result = subprocess.run(base + flags(faces, tmp_path / "taken", 4), cwd=ROOT, capture_output=True, text=True,
+                                timeout=TIMEOUT, env=environment)
+        assert result.returncode == 2
+        assert "cannot start the server of worker 0 (chief, async) at %s" % worker in result.stderr
+        assert_no_traceback(result.stderr)
     finally:
         servers.kill()
         servers.wait()
