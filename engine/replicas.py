@@ -207,7 +207,7 @@ class Runtime:
         try:
             if self.release_tokens is not None:
                 session.run(self.release_tokens, options=options)
-            for index, signal in enumerate(self.signal_done):
+            for signal in self.signal_done:
                 session.run(signal, options=options)
         except (tf.errors.OpError, RuntimeError) as error:
             warn("%s: could not tell the parameter servers that it finished (%s); they stop after "
