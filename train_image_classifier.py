@@ -12,6 +12,7 @@ from engine import run_config
 from engine.flags import dataset_parser, model_parser
 from engine.options import (
     MIXED_PRECISION_MODES,
+    ClusterOptions,
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
@@ -33,12 +34,14 @@ def build_parser():
                          help="compute in bfloat16 (CPUs with AVX512_BF16 or AMX) or float16 with loss scaling "
                          "(GPUs); variables and checkpoints stay float32 (default: what the run in --train_dir "
                          "recorded, else none)")
-    for obsolete in ("--worker_replicas", "--num_ps_tasks", "--task", "--replicas_to_aggregate",
-                     "--quantize_delay"):
-        general.add_argument(obsolete, type=int, default=None, help=argparse.SUPPRESS)
-    add_bool_flag(general, "sync_replicas", False, argparse.SUPPRESS)
-    general.add_argument("--master", default="", help=argparse.SUPPRESS)
+    general.add_argument("--quantize_delay", type=int, default=None, help=argparse.SUPPRESS)
     general.add_argument("--dataset_name", "--dataset_dir", default=None, help=argparse.SUPPRESS)
+
+    cluster = parser.add_argument_group(
+        "cluster", "training on several machines: the same command in every process, the cluster from TF_CONFIG "
+        "or --ps_hosts/--worker_hosts/--job_name/--task; worker 0 is the chief (python -m engine.cluster tries it "
+        "on this machine)")
+    add_flags(cluster, ClusterOptions, [f.name for f in dataclasses.fields(ClusterOptions)], add_bool_flag)
 
     optimization = parser.add_argument_group("optimization")
     add_flags(optimization, TrainOptions, ("weight_decay", "batch_norm_decay"))
@@ -63,7 +66,13 @@ def options_from_args(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from core.errors import UserError
+    from engine import cluster_config
     from engine import settings as settings_module
+
+    cluster = cluster_config.resolve(from_args(ClusterOptions, args))
+    if cluster is not None and cluster.job_name == "ps":
+        from engine import replicas
+        return replicas.serve(cluster)
     from engine.checkpoints import latest_checkpoint
     from engine.training import train
 
@@ -82,7 +91,7 @@ def main(argv=None):
     settings = settings_module.resolve(args, recorded)
     if args.mixed_precision is None:
         args.mixed_precision = recorded.get("mixed_precision")
-    _step, stopped_by = train(settings, options_from_args(args))
+    _step, stopped_by = train(settings, options_from_args(args), cluster)
     return EXIT_INTERRUPTED if stopped_by else 0
 
 

@@ -36,6 +36,7 @@ BENCHMARKS = {
     "memory": "bench.bench_memory",
     "models": "bench.bench_models",
     "deploy": "bench.bench_deploy",
+    "cluster": "bench.bench_cluster",
 }
 COLUMNS = ("benchmark", "measure", "ours", "baseline", "unit", "ratio", "target", "met", "note")
 

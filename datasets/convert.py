@@ -24,7 +24,7 @@ from core.cli import add_bool_flag
 from core.compat import tf
 from core.errors import UserError, os_reason
 from core.progress import PeriodicProgress, say, warn
-from datasets import defaults
+from datasets import defaults, shards
 from datasets.annotations import annotation_index
 from datasets.classes_file import read_classes
 from datasets.convert_worker import init as init_worker
@@ -70,6 +70,9 @@ def build_parser():
     outputs.add_argument("--tfrecord_file", "--chemin_tfrecords", "--record_file", dest="tfrecord_path",
                          default=defaults.TFRECORD_PATH, help="TFRecord to write (default: %(default)s)")
     add_bool_flag(outputs, "rebuild_csv", False, "build the CSV again from the annotations even if it exists")
+    outputs.add_argument("--num_shards", type=int, default=1,
+                         help="write the TFRecord as N files of equal size, NAME-00000-of-0000N ..., so that "
+                              "each worker of a cluster reads its own (default: %(default)s, one file NAME)")
     parser.add_argument("--num_workers", type=int, default=None,
                         help="processes reading the images (default: one per CPU core; 1: no pool)")
     return parser
@@ -84,12 +87,20 @@ class Summary:
         self.tfrecord_path = tfrecord_path
         self.csv_built = False
         self.images_written = 0
+        self.shard_sizes = None  # images per shard file when the TFRecord is sharded
         self.label_counts = collections.Counter()  # 0-based class index -> images
         self.skipped = collections.Counter()  # reason -> files
         self.ignored_labels = collections.Counter()  # label name not in the classes file -> lines
 
     def lines(self):
-        lines = ["wrote %d images to %s" % (self.images_written, self.tfrecord_path),
+        written = self.tfrecord_path
+        if self.shard_sizes:
+            count = len(self.shard_sizes)
+            written = "%d shards %s ... %s (%s images each)" % (
+                count, shards.shard_name(self.tfrecord_path, 0, count),
+                shards.shard_name(self.tfrecord_path, count - 1, count),
+                "-".join(str(n) for n in sorted({min(self.shard_sizes), max(self.shard_sizes)})))
+        lines = ["wrote %d images to %s" % (self.images_written, written),
                  "CSV %s: %s" % (self.csv_path, "built" if self.csv_built else
                                  "read (it existed; pass --rebuild_csv to build it from the annotations)"),
                  "associations per label:"]
@@ -237,10 +248,33 @@ def _write_records(tasks, classes, num_workers, record_path):
                 os.remove(shard_path)
 
 
+@contextlib.contextmanager
+def _scratch(path):
+    """A temporary path beside `path`, removed when the block ends."""
+    temporary = atomic_files.temporary_name(path)
+    try:
+        yield temporary
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _remove_other_layouts(tfrecord_path, num_shards, log):
+    """After a conversion into `num_shards` files, removes the previous outputs of the same NAME in another
+    layout (the single file, or shards of another count), which readers would otherwise take for it."""
+    stale = shards.other_layouts(tfrecord_path, num_shards)
+    for path in stale:
+        os.remove(path)
+    if stale:
+        log("removed %d file(s) of a previous conversion to %s in another layout, e.g. %s"
+            % (len(stale), tfrecord_path, stale[0]))
+
+
 def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuild_csv=False, num_workers=None,
-            log=say, warn_fn=warn, progress_interval=5.0):
-    """Builds the CSV if needed and the TFRecord; returns the Summary. Raises UserError on bad input or
-    when no image could be written (the previous outputs are then left untouched)."""
+            log=say, warn_fn=warn, progress_interval=5.0, num_shards=1):
+    """Builds the CSV if needed and the TFRecord (`num_shards` files when more than 1); returns the Summary.
+    Raises UserError on bad input or when no image could be written (the previous outputs are then left
+    untouched)."""
     classes = read_classes(classes_path)
     _check_folder(image_dir, "--image_dir")
     if labels_dir is not None:
@@ -268,7 +302,12 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
             contextlib.ExitStack() as stack:
         # Leaving the stack without an exception renames the temporaries over the outputs, the CSV first
         # (stacked last); any exception removes them.
-        record_temporary = stack.enter_context(_output(tfrecord_path))
+        if num_shards > 1:
+            shard_temporaries = [stack.enter_context(_output(name))
+                                 for name in shards.shard_names(tfrecord_path, num_shards)]
+            record_temporary = stack.enter_context(_scratch(tfrecord_path))
+        else:
+            record_temporary = stack.enter_context(_output(tfrecord_path))
         csv_writer = None
         if build_csv:
             csv_temporary = stack.enter_context(_output(csv_path))
@@ -298,6 +337,12 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
         if not summary.images_written:
             raise UserError("no image could be written (%s); check --image_dir %r, --labels_dir %r and the "
                             "classes file %r" % (_reasons(summary), image_dir, labels_dir, classes_path))
+        if num_shards > summary.images_written:
+            raise UserError("--num_shards %d is more than the %d image(s) written: each shard would not hold one"
+                            % (num_shards, summary.images_written))
+        if num_shards > 1:
+            summary.shard_sizes = shards.split_file(record_temporary, shard_temporaries)
+    _remove_other_layouts(tfrecord_path, num_shards, log)
     return summary
 
 
@@ -311,8 +356,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.num_workers is not None and args.num_workers < 1:
         raise UserError("--num_workers must be at least 1, got %d" % args.num_workers)
+    if args.num_shards < 1:
+        raise UserError("--num_shards must be at least 1, got %d" % args.num_shards)
     summary = convert(args.image_dir, args.labels_dir, args.csv_path, args.tfrecord_path, args.classes_path,
-                      rebuild_csv=args.rebuild_csv, num_workers=args.num_workers)
+                      rebuild_csv=args.rebuild_csv, num_workers=args.num_workers, num_shards=args.num_shards)
     for line in summary.lines():
         say(line)
     return 0

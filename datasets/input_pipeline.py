@@ -6,7 +6,7 @@ Every element is a dict: `images` float32 [batch, size, size, 3], `labels` float
 import os
 
 from core.compat import tf
-from core.errors import UserError
+from datasets import shards
 from datasets import tfrecord_format as fmt
 from datasets.split import in_split
 from datasets.tfrecord_integrity import record_dataset
@@ -16,9 +16,9 @@ CACHE_LIMIT_BYTES = 1 << 30
 
 
 def check_tfrecord(path):
-    if not os.path.isfile(path):
-        raise UserError("TFRecord file %r does not exist; create it with download_and_convert_data.py "
-                        "--image_dir <images> --labels_dir <annotations> (or pass --tfrecord_file)" % path)
+    """The files of `path`: a TFRecord file, a shard pattern or a list (datasets/shards.py); a UserError
+    saying how to create them when they do not exist."""
+    return shards.resolve(path)
 
 
 def decode_image(encoded):
@@ -37,13 +37,17 @@ def multi_hot(label_ids, num_classes, labels_offset=0):
 
 def build_dataset(tfrecord_path, split, validation_percentage, num_classes, preprocess_fn, image_size,
                   batch_size, is_training, labels_offset=0, num_readers=4, num_preprocessing_threads=4,
-                  shuffle_buffer=1024, seed=None, skip_corrupt_records=False):
+                  shuffle_buffer=1024, seed=None, skip_corrupt_records=False, num_workers=1, worker_index=0):
     """The batched tf.data.Dataset of `split`; training repeats and shuffles, evaluation reads each image
-    of the split exactly once (the last batch may be smaller)."""
-    check_tfrecord(tfrecord_path)
-    records = record_dataset(tfrecord_path, skip_corrupt_records, num_parallel_reads=max(1, num_readers))
+    of the split exactly once (the last batch may be smaller). `tfrecord_path` is a file, a shard pattern or
+    a list. Worker `worker_index` of `num_workers` reads its own part of the shards, or of the records
+    when there are fewer shards than workers (datasets/shards.py: for_worker)."""
+    files, record_shard = shards.for_worker(check_tfrecord(tfrecord_path), num_workers, worker_index)
+    records = record_dataset(files, skip_corrupt_records, num_parallel_reads=max(1, num_readers))
     if skip_corrupt_records:
         records = records.ignore_errors()
+    if record_shard:
+        records = records.shard(*record_shard)
 
     def keep(serialized):
         header = tf.io.parse_single_example(serialized, {fmt.FILENAME: fmt.FEATURE_SPEC[fmt.FILENAME]})
@@ -51,7 +55,7 @@ def build_dataset(tfrecord_path, split, validation_percentage, num_classes, prep
 
     records = records.filter(keep)
     if is_training:
-        if os.path.getsize(tfrecord_path) < CACHE_LIMIT_BYTES:
+        if sum(os.path.getsize(name) for name in files) < CACHE_LIMIT_BYTES:
             records = records.cache()
         records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
 

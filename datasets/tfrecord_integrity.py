@@ -15,6 +15,7 @@ import struct
 from core.compat import tf  # isort: skip (before any other TensorFlow import: its shims run first)
 from core.errors import UserError, first_line
 from core.progress import warn
+from datasets import shards
 
 # TensorFlow's random-access record reader: read(offset) -> (record, next offset), raising DataLossError
 # on a damaged record. It is not exported under tf.*; the module is loaded after core.compat's shims.
@@ -125,21 +126,38 @@ def summary(path, damages, readable):
     return "%s; %d record(s) read whole" % (text, readable)
 
 
+def _files(spec):
+    """The existing files of `spec` (a path, a pattern or a list: datasets/shards.py), [] if it names none."""
+    try:
+        return shards.resolve(spec)
+    except UserError:
+        return []
+
+
 def damaged_file_error(path, error=None):
     """The UserError for a TFRecord that TensorFlow reported damaged: the file, the record at fault and
-    what to do."""
-    damages, readable = find_damage(path) if os.path.isfile(path) else ([], 0)
+    what to do. `path` may name several files (a shard pattern or a list): the damaged one is named."""
+    files = _files(path)
+    damages, readable = [], 0
+    for candidate in files:
+        damages, readable = find_damage(candidate)
+        if damages:
+            path = candidate
+            break
     if damages:
         detail = summary(path, damages, readable)
     else:
         detail = re.sub(r"\{\{.*?\}\}\s*", "", str(error or "")).split("[Op:")[0].strip().rstrip(" ;.")
+        if len(files) == 1:
+            path = files[0]
     return UserError("TFRecord %r is corrupt or truncated: %s. Build it again with download_and_convert_data.py, "
                      "or pass --skip_corrupt_records to use the records that read whole" % (path, detail))
 
 
 def reading_error(path, error):
-    """The UserError for an error TensorFlow raised while reading the images of TFRecord `path`: a damaged
-    file (DataLossError) or an image that cannot be decoded; None for any other error."""
+    """The UserError for an error TensorFlow raised while reading the images of TFRecord `path` (a file, a
+    pattern or a list): a damaged file (DataLossError) or an image that cannot be decoded; None for any
+    other error."""
     if isinstance(error, tf.errors.DataLossError):
         return damaged_file_error(path, error)
     message = str(error).lower()
@@ -165,18 +183,30 @@ _WARNED = set()
 
 
 def record_dataset(path, skip_corrupt_records=False, num_parallel_reads=None):
-    """tf.data.Dataset of the serialized records of `path`. With `skip_corrupt_records` a damaged file
-    is read past its damaged stretches (with one warning saying which), otherwise TensorFlow stops at the
-    first one with a DataLossError."""
-    if skip_corrupt_records:
-        damages, readable = find_damage(path)
-        if damages:
-            if path not in _WARNED:
-                _WARNED.add(path)
-                warn("TFRecord %r is corrupt or truncated: %s; --skip_corrupt_records: skipping the damaged record(s)"
-                     % (path, summary(path, damages, readable)))
-            return tf.data.Dataset.from_generator(
-                lambda: readable_records(path), output_signature=tf.TensorSpec([], tf.string))
-    elif not chain_ends_at_file_end(path):
-        raise damaged_file_error(path)
-    return tf.data.TFRecordDataset([path], num_parallel_reads=num_parallel_reads)
+    """tf.data.Dataset of the serialized records of `path`: a file, a shard pattern or a list of them
+    (datasets/shards.py), read in order. With `skip_corrupt_records` a damaged file is read past its
+    damaged stretches (with one warning saying which), otherwise TensorFlow stops at the first one with a
+    DataLossError."""
+    files = shards.resolve(path)
+    parts, damaged = [], False
+    for name in files:
+        if skip_corrupt_records:
+            damages, readable = find_damage(name)
+            if damages:
+                damaged = True
+                if name not in _WARNED:
+                    _WARNED.add(name)
+                    warn("TFRecord %r is corrupt or truncated: %s; --skip_corrupt_records: skipping the damaged "
+                         "record(s)" % (name, summary(name, damages, readable)))
+                parts.append(tf.data.Dataset.from_generator(
+                    lambda name=name: readable_records(name), output_signature=tf.TensorSpec([], tf.string)))
+                continue
+        elif not chain_ends_at_file_end(name):
+            raise damaged_file_error(name)
+        parts.append(tf.data.TFRecordDataset([name]))
+    if not damaged:
+        return tf.data.TFRecordDataset(files, num_parallel_reads=num_parallel_reads)
+    dataset = parts[0]
+    for part in parts[1:]:
+        dataset = dataset.concatenate(part)
+    return dataset

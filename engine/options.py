@@ -80,6 +80,36 @@ class TrainOptions:
 
 
 @dataclasses.dataclass
+class ClusterOptions:
+    """Training on several machines (engine/cluster_config.py). The cluster comes from TF_CONFIG in the
+    environment or from --ps_hosts/--worker_hosts/--job_name/--task; research/slim's replica flags keep their
+    meaning and are checked against it."""
+    ps_hosts: str = dataclasses.field(
+        default=None, metadata={"help": "comma-separated host:port of the parameter servers (instead of TF_CONFIG)"})
+    worker_hosts: str = dataclasses.field(
+        default=None, metadata={"help": "comma-separated host:port of the workers; the first is the chief"})
+    job_name: str = dataclasses.field(
+        default=None, metadata={"choices": ("ps", "worker"), "help": "this process's job in the cluster"})
+    task: int = dataclasses.field(
+        default=None, metadata={"help": "this process's index in its job (default: 0, or TF_CONFIG's)"})
+    num_ps_tasks: int = dataclasses.field(default=None, metadata={
+        "help": "number of parameter servers, checked against the cluster (0: variables on the worker)"})
+    worker_replicas: int = dataclasses.field(
+        default=None, metadata={"help": "number of workers, checked against the cluster"})
+    sync_replicas: bool = dataclasses.field(default=False, metadata={
+        "help": "synchronous training: each global step applies --replicas_to_aggregate gradients together"})
+    replicas_to_aggregate: int = dataclasses.field(
+        default=None, metadata={"help": "gradients per global step with --sync_replicas (default: the number "
+                                        "of workers)"})
+    master: str = dataclasses.field(default=None, metadata={
+        "help": "target of an existing TensorFlow server to run on, e.g. grpc://host:2222 (research/slim's "
+                "--master; default: this process's own server)"})
+    cluster_timeout_secs: float = dataclasses.field(default=300, metadata={
+        "help": "longest wait for the rest of the cluster (servers starting, the chief's initialization, other "
+                "replicas' gradients) before stopping with a message"})
+
+
+@dataclasses.dataclass
 class EvalOptions:
     eval_dir: str = dataclasses.field(
         default="output_eval/", metadata={"help": "where event files and metrics.json go"})

@@ -1,5 +1,8 @@
 """The step loop: run training steps until the target step, with progress lines, summaries, periodic
-checkpoints, and a save before leaving on an interrupt, a NaN loss or a damaged record."""
+checkpoints, and a save before leaving on an interrupt, a NaN loss or a damaged record.
+
+On a cluster, `ReplicaLoop` runs each step with a time limit (a step in sync mode waits for the other
+replicas' gradients), and only the chief saves and writes summaries."""
 import os
 import time
 
@@ -8,11 +11,12 @@ from core.compat import tf
 from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
-from engine import checkpoints
+from engine import checkpoints, replicas
 
 
 class Loop:
     """What the loop runs: the session, the graph's ops and the events writer."""
+    label = ""  # what the progress lines start with
 
     def __init__(self, session, train_op, summary_op, global_step, saver, writer, tfrecord_file):
         self.session, self.train_op, self.summary_op = session, train_op, summary_op
@@ -20,7 +24,67 @@ class Loop:
         self.tfrecord_file = tfrecord_file
 
     def save(self, train_dir):
+        """The path of the checkpoint saved (None where this process saves none)."""
         return checkpoints.save(self.session, self.saver, train_dir, self.global_step)
+
+    def run_step(self, fetches, stop):
+        """The values of `fetches` after one training step; None when the loop is to stop without one."""
+        return self.session.run(fetches)
+
+    def current_step(self):
+        return self.session.run(self.global_step)
+
+
+class ReplicaLoop(Loop):
+    """The loop of a worker of a cluster (engine/replicas.py): steps with a time limit, retried while the
+    wait lasts less than --cluster_timeout_secs; a step left waiting ends the loop when a signal came or
+    the other workers reached the target step. Only the chief saves and writes summaries."""
+
+    def __init__(self, *args, runtime, target):
+        super().__init__(*args)
+        self.runtime, self.target = runtime, target
+        self.cluster = runtime.cluster
+        self.label = "%s: " % self.cluster.describe()
+        self.steps_run = 0
+        if not self.cluster.is_chief:
+            self.summary_op = None
+
+    def save(self, train_dir):
+        return super().save(train_dir) if self.cluster.is_chief else None
+
+    def run_step(self, fetches, stop):
+        cluster = self.cluster
+        started = told = time.monotonic()
+        while True:
+            wait = replicas.FIRST_STEP_WAIT_SECS if not self.steps_run else replicas.STEP_WAIT_SECS
+            try:
+                values = self.session.run(fetches, options=tf.RunOptions(
+                    timeout_in_ms=int(1000 * min(wait, cluster.timeout_secs))))
+                self.steps_run += 1
+                return values
+            except tf.errors.DeadlineExceededError:
+                pass
+            except replicas.LOST_ERRORS as error:
+                raise replicas.lost(cluster, error)
+            if stop.received or (self.target is not None and self.current_step() >= self.target):
+                return None
+            waited = time.monotonic() - started
+            what = ("%d gradients from the workers" % cluster.replicas_to_aggregate if cluster.sync
+                    else "the parameter servers")
+            if waited >= cluster.timeout_secs:
+                raise UserError("%s: no training step completed in %g s while waiting for %s; check that every "
+                                "worker runs (--cluster_timeout_secs sets this limit)"
+                                % (cluster.describe(), waited, what))
+            if time.monotonic() - told >= 30:
+                told = time.monotonic()
+                say("%s: still waiting for %s (%.0f s)" % (cluster.describe(), what, waited))
+
+    def current_step(self):
+        try:
+            return self.session.run(self.global_step, options=tf.RunOptions(
+                timeout_in_ms=int(1000 * replicas.STEP_WAIT_SECS)))
+        except replicas.LOST_ERRORS as error:
+            raise replicas.lost(self.cluster, error)
 
 
 def run_steps(loop, options):
@@ -35,17 +99,14 @@ def run_steps(loop, options):
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
+    batches = last_log_batches = 0  # the steps this process ran (a cluster's global step counts everyone's)
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
-            want_summary = now - last_summary >= options.save_summaries_secs or step == start_step
+            want_summary = loop.summary_op is not None and (
+                now - last_summary >= options.save_summaries_secs or step == start_step)
             try:
-                if want_summary:
-                    (loss, step), summary = session.run([loop.train_op, loop.summary_op])
-                    loop.writer.add_summary(summary, step)
-                    last_summary = now
-                else:
-                    loss, step = session.run(loop.train_op)
+                values = loop.run_step([loop.train_op, loop.summary_op] if want_summary else [loop.train_op], stop)
             except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
                 user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
                 if user_error is None:
@@ -53,30 +114,42 @@ def run_steps(loop, options):
                 if step > start_step:  # keep what was trained
                     loop.save(options.train_dir)
                 raise user_error
-            if loss != loss:
-                loop.save(options.train_dir)
-                raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
-            if step % options.log_every_n_steps == 0 or step == target:
+            if values is None:  # a cluster step left waiting: a signal came, or the others reached the target
+                step = loop.current_step()
+                if not stop.received:
+                    break
+            else:
+                (loss, step), batches = values[0], batches + 1
+                if want_summary:
+                    loop.writer.add_summary(values[1], step)
+                    last_summary = now
+                if loss != loss:
+                    loop.save(options.train_dir)
+                    raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
+            every = options.log_every_n_steps  # a multiple of it passed (a cluster's step may jump over it)
+            if values is not None and (step // every > last_log_step // every or step == target):
                 now = time.monotonic()
                 seconds_per_step = (now - last_log_time) / max(1, step - last_log_step)
-                rate = options.batch_size / seconds_per_step if seconds_per_step else 0.0
+                rate = options.batch_size * (batches - last_log_batches) / max(now - last_log_time, 1e-9)
                 eta = " ETA %s" % format_duration((target - step) * seconds_per_step) if target else ""
-                say("step %d%s: loss %.4f (%.3f sec/step, %.1f images/s)%s"
-                    % (step, "/%d" % target if target else "", loss, seconds_per_step, rate, eta))
+                say("%sstep %d%s: loss %.4f (%.3f sec/step, %.1f images/s)%s"
+                    % (loop.label, step, "/%d" % target if target else "", loss, seconds_per_step, rate, eta))
                 loop.writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="images_per_sec",
                                                                            simple_value=rate)]), step)
-                last_log_time, last_log_step = now, step
+                last_log_time, last_log_step, last_log_batches = now, step, batches
             if time.monotonic() - last_save >= options.save_interval_secs:
                 loop.save(options.train_dir)
                 last_save = time.monotonic()
             if stop.received:
                 path = loop.save(options.train_dir)
-                say("%s received: saved %s at step %d; run the same command again to resume"
-                    % (stop.received, os.path.basename(path), step))
+                say("%s%s received: %s at step %d; run the same command again to %s"
+                    % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
+                       step, "resume" if path else "rejoin"))
                 return step, stop.received
         path = loop.save(options.train_dir)
     elapsed = time.monotonic() - start
-    say("done: step %d, %s saved (%.1f images/s over %s)"
-        % (step, os.path.basename(path), (step - start_step) * options.batch_size / max(elapsed, 1e-9),
-           format_duration(elapsed)))
+    say("%sdone: step %d, %s (%.1f images/s over %s%s)"
+        % (loop.label, step, "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
+           batches * options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
+           "" if not loop.label else "; %d batches of this worker" % batches))
     return step, None

@@ -4,6 +4,7 @@ restores it, and hands it to the step loop (engine/train_loop.py).
 Built objects go in, not the command line: `train(settings, options)` where `settings` says what to train
 on (engine.settings.Settings) and `options` (engine.options.TrainOptions) how.
 """
+import contextlib
 import dataclasses
 import os
 
@@ -13,7 +14,7 @@ from core.errors import UserError
 from core.progress import say
 from datasets import tfrecord_stats
 from datasets.input_pipeline import build_dataset
-from engine import checkpoints, mixed_precision, optimization, run_config, train_loop
+from engine import checkpoints, mixed_precision, optimization, replicas, run_config, train_loop
 from engine.settings import decide_label_mode
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -83,8 +84,9 @@ def add_summaries(end_points, clone_scope, images, total_loss, learning_rate):
     return tf.summary.merge(summaries)
 
 
-def input_batch(settings, options):
-    """The next training batch of the TFRecord's train split, read and preprocessed on the CPU."""
+def input_batch(settings, options, cluster=None):
+    """The next training batch of the TFRecord's train split, read and preprocessed on the CPU. A worker of
+    a cluster reads its own part of the shards or records."""
     preprocess = preprocessing_factory.get_preprocessing(
         settings.preprocessing_name, is_training=True, use_grayscale=settings.use_grayscale)
     with tf.device("/cpu:0"):
@@ -93,7 +95,8 @@ def input_batch(settings, options):
             preprocess, settings.image_size, options.batch_size, is_training=True,
             labels_offset=settings.labels_offset, num_readers=options.num_readers,
             num_preprocessing_threads=options.num_preprocessing_threads, seed=options.seed,
-            skip_corrupt_records=options.skip_corrupt_records)
+            skip_corrupt_records=options.skip_corrupt_records,
+            num_workers=cluster.num_workers if cluster else 1, worker_index=cluster.task_index if cluster else 0)
         return tf.data.make_one_shot_iterator(dataset).get_next()
 
 
@@ -104,11 +107,15 @@ class TrainGraph:
     summary_op: object
     saver: object
     init_op: object
+    sync_optimizer: object = None  # tf.train.SyncReplicasOptimizer in a cluster's sync mode
 
 
-def build_train_graph(settings, options, label_mode, num_samples, batch, bf16_method=None):
-    """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors). `bf16_method`
-    (engine/mixed_precision.py's BF16_METHODS; None: its default) says how bf16 computes."""
+def build_train_graph(settings, options, label_mode, num_samples, batch, cluster=None, bf16_method=None):
+    """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors). In a cluster's
+    sync mode the optimizer is a tf.train.SyncReplicasOptimizer, and each global step, which applies
+    --replicas_to_aggregate batches, counts as that many batches for the learning rate decay (as in
+    research/slim). `bf16_method` (engine/mixed_precision.py's BF16_METHODS; None: its default) says how
+    bf16 computes."""
     global_step = tf.train.get_or_create_global_step()
     network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
                                              weight_decay=options.weight_decay, is_training=True,
@@ -116,9 +123,12 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, bf16_me
     network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision, bf16_method)
     total_loss, (end_points, clone_scope, clone_images) = build_clones(
         network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
-    learning_rate = optimization.configure_learning_rate(options.schedule, num_samples, options.batch_size,
+    images_per_step = options.batch_size * (cluster.replicas_to_aggregate if cluster and cluster.sync else 1)
+    learning_rate = optimization.configure_learning_rate(options.schedule, num_samples, images_per_step,
                                                          global_step)
-    optimizer = optimization.configure_optimizer(options.optimization, learning_rate)
+    optimizer = replicas.wrap_optimizer(optimization.configure_optimizer(options.optimization, learning_rate),
+                                        cluster)
+    sync_optimizer = optimizer if cluster and cluster.sync else None
     update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clone_scope or None)
     if options.moving_average_decay:
         averages = tf.train.ExponentialMovingAverage(options.moving_average_decay, global_step)
@@ -129,21 +139,30 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, bf16_me
         gradients = loss_scale.compute_gradients(optimizer, total_loss, var_list)
     else:
         gradients = optimizer.compute_gradients(total_loss, var_list=var_list)
-    with tf.control_dependencies(update_ops):
-        if loss_scale:
-            apply_op = loss_scale.apply_gradients(optimizer, gradients, global_step)
-        else:
-            apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
+    if sync_optimizer:  # the chief's queue runner applies the gradients: it must not wait for a batch
+        apply_op = tf.group(optimizer.apply_gradients(gradients, global_step=global_step), *update_ops)
+    else:
+        with tf.control_dependencies(update_ops):
+            if loss_scale:
+                apply_op = loss_scale.apply_gradients(optimizer, gradients, global_step)
+            else:
+                apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
     with tf.control_dependencies([apply_op]):
         train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
     summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
     return TrainGraph(global_step, train_op, summary_op, checkpoints.make_saver(),
-                      tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()))
+                      tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()), sync_optimizer)
 
 
-def train(settings, options):
+def train(settings, options, cluster=None):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
-    checkpoint. Returns (final global step, name of the signal that stopped it early or None)."""
+    checkpoint. Returns (final global step, name of the signal that stopped it early or None).
+
+    On a cluster (`cluster`: engine.cluster_config.Cluster of a worker), the variables live on the parameter
+    servers; worker 0, the chief, initializes or restores them and writes train_config.json, summaries and
+    checkpoints, and the other workers train on them and write nothing (engine/replicas.py)."""
+    server = replicas.start_server(cluster) if cluster else None  # first: the other tasks wait for it
+    chief = cluster is None or cluster.is_chief
     spec = nets_factory.get_spec(settings.model_name)
     stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage,
                                 skip_corrupt_records=options.skip_corrupt_records)
@@ -155,13 +174,20 @@ def train(settings, options):
     if options.batch_size % options.num_clones:
         raise UserError("--batch_size %d must be a multiple of --num_clones %d"
                         % (options.batch_size, options.num_clones))
+    if cluster and cluster.sync and options.mixed_precision == "fp16":
+        raise UserError("--mixed_precision fp16 skips the steps whose gradients overflow, which --sync_replicas "
+                        "cannot aggregate: train asynchronously, or with --mixed_precision none or bf16")
     precision = mixed_precision.require_support(options.mixed_precision)
     config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train",
                   mixed_precision=options.mixed_precision)
-    run_config.write_config(options.train_dir, config)
-    say("training %s on %d images (%s-label, %d classes) at %dx%d, batch %d"
+    if chief:
+        run_config.write_config(options.train_dir, config)
+    say("training %s on %d images (%s-label, %d classes) at %dx%d, batch %d%s"
         % (settings.model_name, stats["num_images"], label_mode, settings.num_classes,
-           settings.image_size, settings.image_size, options.batch_size))
+           settings.image_size, settings.image_size, options.batch_size,
+           "" if cluster is None else "; %s of %d workers, %d ps%s" % (
+               cluster.describe(), cluster.num_workers, cluster.num_ps,
+               ", %d gradients per step" % cluster.replicas_to_aggregate if cluster.sync else "")))
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision, precision))
 
@@ -169,17 +195,19 @@ def train(settings, options):
     with graph.as_default():
         if options.seed is not None:
             tf.set_random_seed(options.seed)
-        ops = build_train_graph(settings, options, label_mode, stats["num_images"],
-                                input_batch(settings, options))
-        latest = checkpoints.latest_checkpoint(options.train_dir)
+        with replicas.device_scope(cluster) if cluster else contextlib.nullcontext():
+            ops = build_train_graph(settings, options, label_mode, stats["num_images"],
+                                    input_batch(settings, options, cluster), cluster)
+        latest = checkpoints.latest_checkpoint(options.train_dir) if chief else None
         fine_tune = None
-        if latest is None and options.checkpoint_path:
+        if chief and latest is None and options.checkpoint_path:
             fine_tune = checkpoints.fine_tuning_saver(options.checkpoint_path, options.checkpoint_exclude_scopes,
                                                       options.ignore_missing_vars, spec.logits_scopes)
+        runtime = replicas.Runtime(cluster, server, ops.sync_optimizer) if cluster else None
         graph.finalize()
 
-    with tf.Session(graph=graph, config=mixed_precision.session_config(options.mixed_precision)) as session:
-        session.run(ops.init_op)
+    def initialize(session):
+        """After the variables' initializers: the latest checkpoint of train_dir, or the fine-tuning one."""
         if latest:
             if options.checkpoint_path:
                 say("%s already holds checkpoints: resuming from %s, ignoring --checkpoint_path %s"
@@ -195,10 +223,32 @@ def train(settings, options):
             path, fine_tune_saver = fine_tune
             fine_tune_saver.restore(session, path)
             say("fine-tuning from %s" % path)
-        writer = events.EventsWriter(options.train_dir, graph)
+
+    def run(session):
+        writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
         try:
-            loop = train_loop.Loop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
-                                   settings.tfrecord_file)
+            if runtime is None:
+                loop = train_loop.Loop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
+                                       settings.tfrecord_file)
+            else:
+                loop = train_loop.ReplicaLoop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver,
+                                              writer, settings.tfrecord_file, runtime=runtime,
+                                              target=options.max_number_of_steps)
             return train_loop.run_steps(loop, options)
         finally:
             writer.close()
+
+    if runtime is None:
+        with tf.Session(graph=graph, config=mixed_precision.session_config(options.mixed_precision)) as session:
+            session.run(ops.init_op)
+            initialize(session)
+            return run(session)
+    with graph.as_default():
+        session = runtime.session(graph, initialize if chief else None)
+        try:
+            step, stopped_by = run(session)
+            if stopped_by is None:
+                runtime.finish(session)
+            return step, stopped_by
+        finally:
+            runtime.close(session)
