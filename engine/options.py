@@ -12,15 +12,35 @@ DECAY_TYPES = ("fixed", "exponential", "polynomial")
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 LABEL_MODES = ("single", "multi")  # softmax over classes; a sigmoid per class
 
+# research/slim's model names, for --help without importing TensorFlow (nets/nets_factory.py imports it).
+# tests/engine/test_options.py checks that they are exactly the names of the nets registry.
+MODEL_NAMES = (
+    "alexnet_v2", "cifarnet", "inception_resnet_v2", "inception_v1", "inception_v2", "inception_v3",
+    "inception_v4", "lenet", "mobilenet_v1", "mobilenet_v1_025", "mobilenet_v1_050", "mobilenet_v1_075",
+    "mobilenet_v2", "mobilenet_v2_035", "mobilenet_v2_140", "nasnet_cifar", "nasnet_large", "nasnet_mobile",
+    "overfeat", "pnasnet_large", "pnasnet_mobile", "resnet_v1_101", "resnet_v1_152", "resnet_v1_200",
+    "resnet_v1_50", "resnet_v2_101", "resnet_v2_152", "resnet_v2_200", "resnet_v2_50", "vgg_16", "vgg_19",
+    "vgg_a")
+
+DEFAULT_OPTIMIZER = "rmsprop"
+# --opt_epsilon when not given: research/slim's 1.0 for RMSProp (its only default, meant for RMSProp: with
+# Adam it makes steps about 1000 times too small), each optimizer's own elsewhere (TensorFlow's defaults).
+OPT_EPSILON_DEFAULTS = {"rmsprop": 1.0, "adam": 1e-8, "adadelta": 1e-8}
+SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
+
 
 @dataclasses.dataclass
 class OptimizerOptions:
-    optimizer: str = dataclasses.field(default="rmsprop", metadata={"choices": OPTIMIZERS})
+    optimizer: str = dataclasses.field(default=DEFAULT_OPTIMIZER, metadata={
+        "choices": OPTIMIZERS, "flag_default": None,
+        "help": "optimizer (default: the one the run in --train_dir uses, else %s)" % DEFAULT_OPTIMIZER})
     adadelta_rho: float = 0.95
     adagrad_initial_accumulator_value: float = 0.1
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
-    opt_epsilon: float = dataclasses.field(default=1.0, metadata={"help": "epsilon of adam, rmsprop, adadelta"})
+    opt_epsilon: float = dataclasses.field(default=None, metadata={
+        "help": "epsilon of adam, rmsprop and adadelta (default: per optimizer, %s)"
+                % ", ".join("%s %g" % item for item in OPT_EPSILON_DEFAULTS.items())})
     ftrl_learning_rate_power: float = -0.5
     ftrl_initial_accumulator_value: float = 0.1
     ftrl_l1: float = 0.0
@@ -28,6 +48,12 @@ class OptimizerOptions:
     momentum: float = 0.9
     rmsprop_momentum: float = 0.9
     rmsprop_decay: float = 0.9
+
+    def __post_init__(self):
+        if self.optimizer is None:
+            self.optimizer = DEFAULT_OPTIMIZER
+        if self.opt_epsilon is None:
+            self.opt_epsilon = OPT_EPSILON_DEFAULTS.get(self.optimizer)
 
 
 @dataclasses.dataclass
@@ -71,7 +97,12 @@ class TrainOptions:
         default=4, metadata={"help": "parallel decode and preprocessing calls (0: let tf.data choose)"})
     log_every_n_steps: int = dataclasses.field(default=10, metadata={"help": "steps between progress lines"})
     save_summaries_secs: float = dataclasses.field(
-        default=600, metadata={"help": "seconds between TensorBoard summaries"})
+        default=600, metadata={"help": "seconds between TensorBoard summaries, at most"})
+    save_summaries_steps: int = dataclasses.field(default=None, metadata={
+        "help": "steps between TensorBoard summaries, at most (default: %d, or a tenth of "
+                "--max_number_of_steps when that is fewer, so that short runs draw a curve; 0: by time only). "
+                "Summaries are also written at the first and the last step and when a signal stops "
+                "training" % SUMMARY_STEPS})
     save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
@@ -81,8 +112,9 @@ class TrainOptions:
 
 @dataclasses.dataclass
 class EvalOptions:
-    eval_dir: str = dataclasses.field(
-        default="output_eval/", metadata={"help": "where event files and metrics.json go"})
+    eval_dir: str = dataclasses.field(default=None, metadata={
+        "help": "where event files, metrics.json and metrics.csv go (default: eval/ inside the training "
+                "directory of --checkpoint_path, so that `tensorboard --logdir <train_dir>` shows both runs)"})
     split: str = "test"
     batch_size: int = TrainOptions.batch_size
     max_num_batches: int = dataclasses.field(
@@ -92,6 +124,16 @@ class EvalOptions:
     num_readers: int = TrainOptions.num_readers
     num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
+
+
+def summary_every_steps(options):
+    """Steps between summaries of a TrainOptions: --save_summaries_steps, else SUMMARY_STEPS or a tenth of
+    the run's steps when that is fewer (0: by time only)."""
+    if options.save_summaries_steps is not None:
+        return max(0, options.save_summaries_steps)
+    if options.max_number_of_steps:
+        return max(1, min(SUMMARY_STEPS, options.max_number_of_steps // 10))
+    return SUMMARY_STEPS
 
 
 def field(cls, name):
@@ -113,12 +155,13 @@ def add_flags(group, cls, names, bool_flag=None):
         if spec.type is bool:
             bool_flag(group, name, spec.default, help_text or name.replace("_", " "))
             continue
-        kwargs = {"type": spec.type, "default": spec.default}
+        flag_default = spec.metadata.get("flag_default", spec.default)
+        kwargs = {"type": spec.type, "default": flag_default}
         if "choices" in spec.metadata:
             kwargs["choices"] = spec.metadata["choices"]
         if help_text is None:
             kwargs["help"] = "default: %(default)s"
-        elif spec.default is not None:
+        elif flag_default is not None:
             kwargs["help"] = help_text + " (default: %(default)s)"
         else:
             kwargs["help"] = help_text  # it says what happens when the flag is not given

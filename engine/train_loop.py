@@ -9,6 +9,7 @@ from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
 from engine import checkpoints
+from engine.options import summary_every_steps
 
 
 class Loop:
@@ -22,6 +23,22 @@ class Loop:
     def save(self, train_dir):
         return checkpoints.save(self.session, self.saver, train_dir, self.global_step)
 
+    def write_summary(self, step):
+        """The summaries of one more batch (no training step) at `step`: a run that stops early ends its curves
+        where its checkpoint is."""
+        try:
+            self.writer.add_summary(self.session.run(self.summary_op), step)
+        except tf.errors.OpError:
+            pass  # the input stopped: the checkpoint matters more than the last point
+
+
+def summary_due(step, start_step, target, every_steps, seconds_since, every_seconds):
+    """Whether the training step run at global `step` (the step count before it) also writes summaries:
+    the first step of the run, every `every_steps` steps, at least every `every_seconds`, and the last."""
+    next_step = step + 1
+    return (step == start_step or (every_steps and next_step % every_steps == 0)
+            or seconds_since >= every_seconds or (target is not None and next_step >= target))
+
 
 def run_steps(loop, options):
     """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
@@ -30,20 +47,22 @@ def run_steps(loop, options):
     step = session.run(loop.global_step)
     start_step, start = step, time.monotonic()
     last_save = last_summary = last_log_time = time.monotonic()
-    last_log_step = step
+    last_log_step = last_summary_step = step
     target = options.max_number_of_steps
+    every_steps = summary_every_steps(options)
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
-            want_summary = now - last_summary >= options.save_summaries_secs or step == start_step
+            want_summary = summary_due(step, start_step, target, every_steps, now - last_summary,
+                                       options.save_summaries_secs)
             try:
                 if want_summary:
                     (loss, step), summary = session.run([loop.train_op, loop.summary_op])
                     loop.writer.add_summary(summary, step)
-                    last_summary = now
+                    last_summary, last_summary_step = now, step
                 else:
                     loss, step = session.run(loop.train_op)
             except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
@@ -71,6 +90,8 @@ def run_steps(loop, options):
                 last_save = time.monotonic()
             if stop.received:
                 path = loop.save(options.train_dir)
+                if last_summary_step != step:
+                    loop.write_summary(step)
                 say("%s received: saved %s at step %d; run the same command again to resume"
                     % (stop.received, os.path.basename(path), step))
                 return step, stop.received
