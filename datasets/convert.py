@@ -47,12 +47,16 @@ WARNINGS_PER_REASON = 20
 NAMES_SHOWN = 5  # file names listed in a line about the CSV
 
 
+def _load_tensorflow():
+    from core.compat import tf as tensorflow
+    return tensorflow
+
+
 class _TensorFlow:
     """TensorFlow, imported on first use: `download_and_convert_data.py --help` does not load it."""
 
     def __getattr__(self, name):
-        from core.compat import tf as tensorflow
-        return getattr(tensorflow, name)
+        return getattr(_load_tensorflow(), name)
 
 
 tf = _TensorFlow()
@@ -292,6 +296,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
     An existing CSV is checked against the folders when `labels_dir` is given and it is not pinned
     (`keep_csv`): the CSV is built anew from the annotations, and replaces the existing one only when its
     images or labels differ (the summary says how)."""
+    _load_tensorflow()  # now, before the pool forks: its workers inherit it instead of each importing it
     classes = read_classes(classes_path)
     _check_folder(image_dir, "--image_dir")
     if labels_dir is not None:

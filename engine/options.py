@@ -79,13 +79,14 @@ class TrainOptions:
                 "runs evaluate better with 0.99 or 0.9)"})
     label_smoothing: float = 0.0
     moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "keep moving averages of the model variables with this decay"})
+        default=None, metadata={"help": "keep moving averages of the model variables with this decay (default: none)"})
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
     schedule: LearningRateOptions = dataclasses.field(default_factory=LearningRateOptions)
     checkpoint_path: str = dataclasses.field(
-        default=None, metadata={"help": "checkpoint (file or directory) to start from"})
+        default=None, metadata={"help": "checkpoint (file or directory) to start from (default: none, train from "
+                                         "scratch)"})
     checkpoint_exclude_scopes: str = dataclasses.field(default=None, metadata={
-        "help": "comma-separated scopes not restored, e.g. InceptionV3/Logits,InceptionV3/AuxLogits"})
+        "help": "comma-separated scopes not restored, e.g. InceptionV3/Logits,InceptionV3/AuxLogits (default: none)"})
     trainable_scopes: str = dataclasses.field(
         default=None, metadata={"help": "comma-separated scopes to train (default: every trainable variable)"})
     ignore_missing_vars: bool = dataclasses.field(
@@ -106,7 +107,7 @@ class TrainOptions:
     save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
-    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed"})
+    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed (default: none, each run differs)"})
     mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
 
 
@@ -120,7 +121,8 @@ class EvalOptions:
     max_num_batches: int = dataclasses.field(
         default=None, metadata={"help": "evaluate at most this many batches (default: the whole split)"})
     moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "evaluate the moving averages training kept with this decay"})
+        default=None, metadata={"help": "evaluate the moving averages training kept with this decay (default: the "
+                                         "variables themselves)"})
     num_readers: int = TrainOptions.num_readers
     num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
