@@ -31,7 +31,7 @@ from datasets.annotations import annotation_index
 from datasets.classes_file import read_classes
 from datasets.convert_worker import init as init_worker
 from datasets.convert_worker import process, write_shard
-from datasets.csv_file import group_by_image, image_rows, read_csv, write_csv
+from datasets.csv_file import group_by_image, image_rows, pandas_module, read_csv, write_csv
 from datasets.image_files import IMAGE_EXTENSIONS
 
 # Skip reasons found while listing the folders (the workers add those of datasets/convert_worker.py
@@ -296,7 +296,10 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
     An existing CSV is checked against the folders when `labels_dir` is given and it is not pinned
     (`keep_csv`): the CSV is built anew from the annotations, and replaces the existing one only when its
     images or labels differ (the summary says how)."""
-    _load_tensorflow()  # now, before the pool forks: its workers inherit it instead of each importing it
+    # TensorFlow and pandas now: the pool's workers inherit them instead of each importing TensorFlow, and an
+    # interrupt never lands in the middle of an import.
+    _load_tensorflow()
+    pandas_module()
     classes = read_classes(classes_path)
     _check_folder(image_dir, "--image_dir")
     if labels_dir is not None:

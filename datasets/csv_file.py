@@ -28,7 +28,8 @@ _NUMBERS = ("height", "width", "label_id")
 Row = collections.namedtuple("Row", "image extension height width label_id")
 
 
-def _pandas():
+def pandas_module():
+    """pandas, imported on first use: the scripts' --help does not load it."""
     import pandas
 
     return pandas
@@ -36,7 +37,7 @@ def _pandas():
 
 def write_csv(path, rows, classes):
     """Writes `rows` (Row tuples, label_id = N of the classes file) to `path` (overwriting it)."""
-    frame = _pandas().DataFrame(
+    frame = pandas_module().DataFrame(
         [(row.image, row.extension, int(row.height), int(row.width), int(row.label_id),
           classes[int(row.label_id) - 1]) for row in rows], columns=list(HEADER))
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -50,7 +51,7 @@ def image_rows(image, extension, height, width, label_indexes):
 
 def _table(path):
     """The cells of the CSV as a pandas DataFrame of strings, one row per line (blank lines included)."""
-    pandas = _pandas()
+    pandas = pandas_module()
     try:
         with open(path, "rb") as handle:
             text = decode_text(handle.read())
@@ -76,7 +77,7 @@ def read_csv(path, classes):
     Raises UserError when the file is malformed or names label ids (or names) that `classes` does not
     hold, which happens when the classes file changed after the CSV was built.
     """
-    pandas = _pandas()
+    pandas = pandas_module()
     table = _table(path)
     table.index = range(1, len(table) + 1)  # line numbers
     table = table[table.apply(lambda record: any(cell.strip() for cell in record), axis=1)] if len(table) else table
