@@ -177,12 +177,29 @@ def test_bad_input_is_a_message_not_a_traceback(argv, message, tmp_path, capsys)
     assert not os.path.exists(tmp_path / "g.pb") and not os.path.exists(tmp_path / "f.pb")
 
 
-def test_checkpoint_of_another_network_is_refused(lenet_run, tmp_path, capsys):
-    assert run_export("--checkpoint_path", lenet_run, "--frozen_graph", tmp_path / "f.pb",
-                      "--model_name", "cifarnet") == 2
+def test_a_model_name_other_than_the_runs_is_refused(lenet_run, tmp_path, capsys):
+    # Before: with --output_file, a cifarnet graph was written for a lenet run, and the freeze command it
+    # printed then failed.
+    for output in (["--frozen_graph", tmp_path / "f.pb"], ["--output_file", tmp_path / "g.pb"]):
+        assert run_export("--checkpoint_path", lenet_run, "--model_name", "cifarnet", *output) == 2
+        error = capsys.readouterr().err
+        assert ("the run in %s trained lenet; --model_name cifarnet would not export it: drop the flag or pass "
+                "another --checkpoint_path" % lenet_run) in error and "Traceback" not in error
+    assert not os.path.exists(tmp_path / "f.pb") and not os.path.exists(tmp_path / "g.pb")
+
+
+def test_a_checkpoint_without_its_run_config_is_still_checked_against_the_graph(lenet_run, tmp_path, capsys):
+    import shutil
+
+    bare = tmp_path / "bare"
+    os.makedirs(bare)
+    for name in os.listdir(lenet_run):
+        if name.startswith("model.ckpt-") or name == "checkpoint":
+            shutil.copy(os.path.join(lenet_run, name), bare / name)
+    assert run_export("--checkpoint_path", bare, "--frozen_graph", tmp_path / "f.pb", "--model_name", "cifarnet",
+                      "--classes_file", CLASSES_FILE) == 2
     error = capsys.readouterr().err
     assert "does not fit this graph" in error and "CifarNet/" in error
-    assert not os.path.exists(tmp_path / "f.pb")
 
 
 def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
