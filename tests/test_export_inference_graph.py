@@ -2,6 +2,7 @@
 freezing, both ways of freezing (TensorFlow's tool and --frozen_graph), bad input."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -218,3 +219,24 @@ def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
     assert "Net/Logits/Predictions" not in names and "Net/Logits/before_softmax" not in names
     assert {"Net/Logits/weights", "Net/Logits/weights/Assign", "Net/Logits/logits", "sigmoid"} <= names
     assert len(names) == len(graph.as_graph_def().node) - 2
+
+
+def test_the_printed_freeze_command_runs_quietly(lenet_run, tmp_path, capsys):
+    # Before: TensorFlow's freeze_graph printed a page of start-up lines and deprecation notices.
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    graph = tmp_path / "lenet_inf_graph.pb"
+    assert run_export("--checkpoint_path", lenet_run, "--output_file", graph) == 0
+    hint = [line for line in capsys.readouterr().out.splitlines() if line.startswith("freeze it with: ")][0]
+    command = shlex.split(hint[len("freeze it with: "):])
+    assert command[0] == "TF_CPP_MIN_LOG_LEVEL=3" and command[1:4] == ["python", "-m",
+                                                                       "tensorflow.python.tools.freeze_graph"]
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable] + command[2:], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stderr[-3000:]
+    assert os.path.getsize(tmp_path / "lenet_frozen_graph.pb") > 0
