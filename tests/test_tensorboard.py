@@ -107,6 +107,7 @@ def runs(faces, tmp_path_factory):
     return root, {"output_eval/": output_eval + "/", "output/": output + "/"}
 
 
+@pytest.mark.slow
 def test_the_readme_commands_show_the_train_and_eval_runs_and_the_original_one_shows_nothing(runs):
     root, paths = runs
     commands = readme_commands()

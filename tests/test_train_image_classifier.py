@@ -269,6 +269,7 @@ def shapes(tmp_path_factory):
     return make_shapes(tmp_path_factory.mktemp("shapes"), 240, 64)
 
 
+@pytest.mark.slow
 def test_adam_with_its_default_epsilon_trains_cifarnet_on_64px_shapes(shapes, tmp_path, capsys):
     # Before: --opt_epsilon defaulted to 1.0 (research/slim's, meant for RMSProp) and cifarnet's preprocessing
     # cropped the central 32x32 of the 64 px images (one colour): held-out accuracy stayed at chance (0.56 after
