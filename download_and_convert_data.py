@@ -1,11 +1,13 @@
-"""Builds the CSV of image-label associations (if it does not exist yet) and the TFRecord.
+r"""Builds the CSV of image-label associations (if it does not exist yet) and the TFRecord.
 
     python download_and_convert_data.py --image_dir "<images>" --labels_dir "<annotations>" \
         --chemin_csv labels/labels.csv --chemin_tfrecords labels/labels_tfrecords.tfrecord \
         --classes labels/liste_labels.txt
 
-Nothing is downloaded: `python -m datasets.demo_faces --output_dir demo` writes a synthetic dataset.
+An existing CSV is built again when the images or annotation files changed since (--keep_csv uses it as it
+is). Nothing is downloaded: `python -m datasets.demo_faces --output_dir demo` writes a synthetic dataset.
 """
+import argparse
 import sys
 
 from core.cli import run_main
@@ -13,10 +15,17 @@ from core.cli import run_main
 
 def build_parser():
     from datasets.convert import build_parser as conversion_parser
-    return conversion_parser()
+    from engine.flags import add_version_flag
+
+    parser = conversion_parser()
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_version_flag(parser)
+    return parser
 
 
 def main(argv=None):
+    build_parser().parse_args(argv)  # --help and --version answer here, before TensorFlow loads
     from datasets.convert import main as convert_main
     return convert_main(argv)
 

@@ -1,4 +1,4 @@
-"""Exports a network's inference graph as a binary GraphDef, ready for TensorFlow's freeze_graph.
+r"""Exports a network's inference graph as a binary GraphDef, ready for TensorFlow's freeze_graph.
 
     python export_inference_graph.py --model_name inception_v3 --output_file inception_v3_inf_graph.pb \
         --batch_size 8 --classes_file labels/liste_labels.txt
@@ -7,14 +7,15 @@ The graph takes a float32 placeholder `input` [batch, size, size, 3] and ends at
 node (printed, e.g. InceptionV3/Predictions/Reshape_1): softmax probabilities for single-label models,
 per-class sigmoid probabilities under the same name for multi-label ones. Freeze it with
 
-    python -m tensorflow.python.tools.freeze_graph --input_graph=inception_v3_inf_graph.pb \
-        --input_binary=true --input_checkpoint=output/model.ckpt-1000 \
+    TF_CPP_MIN_LOG_LEVEL=3 python -m tensorflow.python.tools.freeze_graph --verbosity=-2 \
+        --input_graph=inception_v3_inf_graph.pb --input_binary=true --input_checkpoint=output/model.ckpt-1000 \
         --output_graph=inception_v3_frozen_graph.pb --output_node_names=InceptionV3/Predictions/Reshape_1
 
 or in one step: `--checkpoint_path output/ --frozen_graph inception_v3_frozen_graph.pb` (model, image
 size, classes and label mode then default to the training run's train_config.json). The number of
 classes comes from the classes file alone; --csv_file and --record_file are accepted for the original
-README's command and not read.
+README's command and not read (a warning says so). The TF_CPP_MIN_LOG_LEVEL and --verbosity of the freeze
+command silence the page of deprecation notices TensorFlow's freeze_graph prints.
 
 Deployment formats, from the same frozen graph (with --checkpoint_path): --saved_model DIR (TensorFlow
 Serving), --tflite FILE (LiteRT; --tflite_quantize none|dynamic|float16) and --onnx FILE (tf2onnx, from
@@ -26,30 +27,38 @@ import sys
 
 from core.cli import add_bool_flag, run_main
 from core.errors import UserError
-from engine import deploy, export, graph_metadata, run_config
-from engine.checkpoints import resolve_checkpoint
-from engine.flags import dataset_parser
-from engine.settings import decide_label_mode, resolve
+from engine.flags import (
+    add_ignored_flags,
+    add_version_flag,
+    dataset_parser,
+    models_help,
+    warn_ignored,
+)
+from engine.options import TFLITE_QUANTIZATIONS
+
+# research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
+IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir", "is_video_model", "num_frames")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Export a network's inference graph (and optionally freeze it with a checkpoint).",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[dataset_parser(split_default="all")])
+    add_version_flag(parser)
     output = parser.add_argument_group("output")
     output.add_argument("--output_file", default=None,
                         help="binary GraphDef to write, with variables (freeze it with TensorFlow's "
-                        "freeze_graph), e.g. inception_v3_inf_graph.pb")
+                        "freeze_graph), e.g. inception_v3_inf_graph.pb (default: none)")
     output.add_argument("--frozen_graph", default=None,
                         help="frozen GraphDef to write, with the weights of --checkpoint_path as constants "
-                        "(what label_image.py reads)")
+                        "(what label_image.py reads; default: none)")
     output.add_argument("--checkpoint_path", default=None,
                         help="checkpoint file (model.ckpt-1000) or training directory (its latest "
                         "checkpoint) for --frozen_graph; the model, image size, classes and label mode "
-                        "then default to its train_config.json")
+                        "then default to its train_config.json (default: none)")
     output.add_argument("--moving_average_decay", type=float, default=None,
                         help="set when training used it: freeze the moving averages of the weights "
-                        "(with --frozen_graph)")
+                        "(with --frozen_graph; default: the weights themselves)")
     add_bool_flag(output, "metadata_json", True,
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")
@@ -61,14 +70,13 @@ def build_parser():
                          "serving/faces/1), with signatures serving_default (preprocessed float images) and "
                          "serving_bytes (encoded JPEG/PNG strings)")
     formats.add_argument("--tflite", default=None, help="TFLite model to write (run it with LiteRT), e.g. faces.tflite")
-    formats.add_argument("--tflite_quantize", choices=deploy.tflite.QUANTIZATIONS, default="none",
+    formats.add_argument("--tflite_quantize", choices=TFLITE_QUANTIZATIONS, default="none",
                          help="TFLite weights: none (float32), dynamic (int8 weights) or float16 (default: none)")
     formats.add_argument("--onnx", default=None,
                          help="ONNX model to write through tf2onnx (pip install -r requirements-onnx.txt), e.g. "
                          "faces.onnx")
     model = parser.add_argument_group("model")
-    model.add_argument("--model_name", default=None,
-                       help="network of nets/nets_factory.py (default: the training run's, else inception_v3)")
+    model.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
     model.add_argument("--image_size", "--eval_image_size", "--train_image_size", dest="image_size",
                        type=int, default=None,
                        help="input height and width (default: the training run's, else the network's)")
@@ -80,11 +88,13 @@ def build_parser():
     add_bool_flag(model, "use_grayscale", None, "record that images are made gray (3 equal channels)")
     add_bool_flag(model, "is_training", False,
                   "build the network in training mode (dropout, batch statistics); inference needs false")
+    add_ignored_flags(model, IGNORED_FLAGS)
     return parser
 
 
 def _freeze_hint(args, spec, checkpoint):
-    return ("freeze it with: python -m tensorflow.python.tools.freeze_graph --input_graph=%s "
+    return ("freeze it with: TF_CPP_MIN_LOG_LEVEL=3 python -m tensorflow.python.tools.freeze_graph --verbosity=-2 "
+            "--input_graph=%s "
             "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
             % (args.output_file, checkpoint or "<train_dir>/model.ckpt-N",
                args.frozen_graph or _frozen_name(args.output_file), spec.output_node))
@@ -99,7 +109,15 @@ def _frozen_name(output_file):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    not_read = "export reads no data; the number of classes comes from the classes file"
+    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv", "tfrecord_file"),
+                 {"path_to_csv": not_read, "tfrecord_file": not_read})
+    from engine import deploy, export, graph_metadata, run_config
+    from engine.checkpoints import resolve_checkpoint
+    from engine.settings import check_same_run, decide_label_mode, resolve
+
     targets = deploy.Targets(args.saved_model, args.tflite, args.tflite_quantize, args.onnx)
     if not args.output_file and not args.frozen_graph and not targets:
         raise UserError("nothing to write: pass --output_file inception_v3_inf_graph.pb (the graph to freeze "
@@ -116,6 +134,8 @@ def main(argv=None):
                         % ("--frozen_graph" if args.frozen_graph else "--saved_model/--tflite/--onnx"))
     deploy.check(targets)
     settings = resolve(args, config)
+    if config:  # the command must name the run it exports
+        check_same_run(run_config.config_dir(args.checkpoint_path), config, settings, "export")
     spec = export.ExportSpec(
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
         label_mode=decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,

@@ -1,4 +1,4 @@
-"""Labels images with a frozen graph, as TensorFlow's label_image example does, with pip TensorFlow (no Bazel).
+r"""Labels images with a frozen graph, as TensorFlow's label_image example does, with pip TensorFlow (no Bazel).
 
     python label_image.py --image face.jpg --graph inception_v3_frozen_graph.pb \
         --labels labels/liste_labels.txt
@@ -20,11 +20,17 @@ from core.cli import add_bool_flag, run_main
 from core.errors import UserError
 from core.progress import warn
 from datasets.classes_file import read_label_names
-from engine import labeling, runtimes
+from engine.flags import add_version_flag
+from engine.graph_metadata import INPUT_NODE
+
+# engine/labeling.py's DEFAULT_MEAN and DEFAULT_STD, for --help without importing TensorFlow
+# (tests/test_label_image.py checks that they agree).
+HELP_MEAN, HELP_STD = 0.0, 255.0
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Label images with a frozen graph.")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_version_flag(parser)
     group = parser.add_argument_group("inputs")
     group.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, GIF) or folder of images")
     group.add_argument("--graph", required=True,
@@ -36,18 +42,25 @@ def build_parser():
                        "names the export recorded)")
     layers = parser.add_argument_group("graph")
     layers.add_argument("--input_layer", default=None,
-                        help="input node (default: the recorded one, else %s)" % labeling.INPUT_NODE)
+                        help="input node (default: the recorded one, else %s)" % INPUT_NODE)
     layers.add_argument("--output_layer", default=None,
                         help="output node (default: the recorded one, e.g. InceptionV3/Predictions/Reshape_1)")
     scaling = parser.add_argument_group("preprocessing (default: the recorded evaluation preprocessing)")
-    scaling.add_argument("--input_height", type=int, default=None, help="image height fed to the graph")
-    scaling.add_argument("--input_width", type=int, default=None, help="image width fed to the graph")
+    scaling.add_argument("--input_height", type=int, default=None,
+                         help="image height fed to the graph (default: the recorded image size, else the graph's "
+                         "input height)")
+    scaling.add_argument("--input_width", type=int, default=None,
+                         help="image width fed to the graph (default: the recorded image size, else the graph's "
+                         "input width)")
     scaling.add_argument("--input_mean", type=float, default=None,
-                         help="with --input_std: resize, then (x - mean) / std (default %g)" % labeling.DEFAULT_MEAN)
+                         help="with --input_std: resize, then (x - mean) / std (default: the recorded "
+                         "preprocessing; with --input_std alone %g)" % HELP_MEAN)
     scaling.add_argument("--input_std", type=float, default=None,
-                         help="with --input_mean: resize, then (x - mean) / std (default %g)" % labeling.DEFAULT_STD)
+                         help="with --input_mean: resize, then (x - mean) / std (default: the recorded "
+                         "preprocessing; with --input_mean alone %g)" % HELP_STD)
     output = parser.add_argument_group("output")
-    output.add_argument("--top_k", type=int, default=5, help="labels shown per image, best first (0: all)")
+    output.add_argument("--top_k", type=int, default=5,
+                        help="labels shown per image, best first, 0 for all (default: %(default)s)")
     add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]}")
     return parser
 
@@ -86,6 +99,8 @@ def _print(path, predictions, as_json, many):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    from engine import labeling, runtimes
+
     paths = labeling.list_images(args.image)
     classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer)
     if not meta and args.input_mean is None and args.input_std is None:
@@ -108,6 +123,8 @@ def main(argv=None):
 
 def _label_all(paths, reader, classifier, names, args, meta):
     """Labels `paths` in batches and prints them; returns the paths that could not be read."""
+    from engine import labeling
+
     failures = []
     chunk = classifier.batch_size or 32
     for start in range(0, len(paths), chunk):

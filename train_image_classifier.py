@@ -1,4 +1,4 @@
-"""Trains a TF-Slim network on the TFRecord written by download_and_convert_data.py.
+r"""Trains a TF-Slim network on the TFRecord written by download_and_convert_data.py.
 
     python train_image_classifier.py --model_name inception_v3 --train_dir output/ \
         --max_number_of_steps 100 --batch_size 8 --learning_rate=0.0001 --train_image_size 250
@@ -9,8 +9,9 @@ import sys
 
 from core.cli import EXIT_INTERRUPTED, add_bool_flag, run_main
 from engine import run_config
-from engine.flags import dataset_parser, model_parser
+from engine.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
 from engine.options import (
+    DEFAULT_OPTIMIZER,
     MIXED_PRECISION_MODES,
     ClusterOptions,
     LearningRateOptions,
@@ -21,21 +22,27 @@ from engine.options import (
 )
 
 
+# research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
+IGNORED_FLAGS = ("quantize_delay", "dataset_name", "dataset_dir")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[dataset_parser(split_default="train"), model_parser(("--train_image_size",))])
 
+    add_version_flag(parser)
+
     general = parser.add_argument_group("training run")
     add_flags(general, TrainOptions, ("train_dir", "max_number_of_steps", "num_clones", "clone_on_cpu",
-                                      "log_every_n_steps", "save_summaries_secs", "save_interval_secs", "seed"),
+                                      "log_every_n_steps", "save_summaries_secs", "save_summaries_steps",
+                                      "save_interval_secs", "seed"),
               add_bool_flag)
     general.add_argument("--mixed_precision", choices=MIXED_PRECISION_MODES, default=None,
                          help="compute in bfloat16 (CPUs with AVX512_BF16 or AMX) or float16 with loss scaling "
                          "(GPUs); variables and checkpoints stay float32 (default: what the run in --train_dir "
                          "recorded, else none)")
-    general.add_argument("--quantize_delay", type=int, default=None, help=argparse.SUPPRESS)
-    general.add_argument("--dataset_name", "--dataset_dir", default=None, help=argparse.SUPPRESS)
+    add_ignored_flags(general, IGNORED_FLAGS)
 
     cluster = parser.add_argument_group(
         "cluster", "training on several machines: the same command in every process, the cluster from TF_CONFIG "
@@ -64,7 +71,9 @@ def options_from_args(args):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
     from core.errors import UserError
     from engine import cluster_config
     from engine import settings as settings_module
@@ -83,12 +92,14 @@ def main(argv=None):
         if getattr(args, name) < 1:
             raise UserError("--%s must be at least 1, got %d" % (name, getattr(args, name)))
     recorded = run_config.read_config(args.train_dir)
-    if recorded and args.model_name and args.model_name != recorded.get("model_name"):
-        if latest_checkpoint(args.train_dir):
-            raise UserError("%s holds a %s training run; --model_name %s would not resume it. "
-                            "Use another --train_dir" % (args.train_dir, recorded.get("model_name"),
-                                                         args.model_name))
     settings = settings_module.resolve(args, recorded)
+    if recorded and latest_checkpoint(args.train_dir):  # a run to resume: the command must name it
+        settings_module.check_same_run(args.train_dir, recorded, settings, "train", args.optimizer)
+        if args.optimizer is None:
+            args.optimizer = recorded.get("optimizer")
+        if args.opt_epsilon is None and recorded.get("optimizer", DEFAULT_OPTIMIZER) == (args.optimizer or
+                                                                                      DEFAULT_OPTIMIZER):
+            args.opt_epsilon = recorded.get("opt_epsilon")
     if args.mixed_precision is None:
         args.mixed_precision = recorded.get("mixed_precision")
     _step, stopped_by = train(settings, options_from_args(args), cluster)

@@ -23,8 +23,9 @@ def add_bool_flag(parser, name, default, help_text, aliases=()):
     """Adds `--name`, `--name VALUE`, `--name=VALUE` and `--noname`, as absl accepts them."""
     dest = name.replace("-", "_")
     flags = ["--" + name] + ["--" + alias for alias in aliases]
-    parser.add_argument(*flags, dest=dest, type=str2bool, nargs="?", const=True, default=default,
-                        help=help_text + " (default: %s)" % default)
+    if help_text != argparse.SUPPRESS:
+        help_text += " (default: %s)" % default
+    parser.add_argument(*flags, dest=dest, type=str2bool, nargs="?", const=True, default=default, help=help_text)
     parser.add_argument("--no" + name, dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 

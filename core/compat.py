@@ -42,6 +42,10 @@ else:
         import tensorflow.compat.v1 as tf  # noqa: E402
 tf.get_logger().setLevel("ERROR")
 warnings.filterwarnings("ignore", message=r".*`layer.apply` is deprecated.*")
+# slim.flatten (cifarnet, lenet) goes through TensorFlow's legacy tf.layers.flatten, which warns on every build.
+warnings.filterwarnings("ignore", message=r".*`tf.layers.flatten` is deprecated.*")
+# tf.data's note on every input map of a run given --seed (the graph-level seed is what --seed sets).
+warnings.filterwarnings("ignore", message=r"Seed .* from outer graph might be getting used")
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 

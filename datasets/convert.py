@@ -1,8 +1,11 @@
 """The conversion behind download_and_convert_data.py: images + annotations -> CSV -> TFRecord.
 
 1. The CSV of image-label associations (datasets/csv_file.py) is built from `--image_dir` and
-   `--labels_dir` when it does not exist yet (or with --rebuild_csv); an existing CSV is read and
-   checked against the classes file instead.
+   `--labels_dir` when it does not exist yet (or with --rebuild_csv). An existing CSV is checked against
+   the classes file and, when the annotations are given, against the folders: when images were added or
+   removed, or annotation files changed, since it was built, it is built again and the summary says what
+   changed; `--keep_csv` pins it (a CSV edited by hand), and images of the folder it does not list are then
+   named in a warning, never left out silently.
 2. The TFRecord gets one tf.train.Example per image of the CSV (datasets/tfrecord_format.py).
 When the CSV is built, both files are written in the same pass over the images, so each image is read
 once and the CSV lists exactly the images the TFRecord holds.
@@ -21,7 +24,6 @@ import shutil
 
 from core import atomic_files, signals
 from core.cli import add_bool_flag
-from core.compat import tf
 from core.errors import UserError, os_reason
 from core.progress import PeriodicProgress, say, warn
 from datasets import defaults, shards
@@ -29,7 +31,7 @@ from datasets.annotations import annotation_index
 from datasets.classes_file import read_classes
 from datasets.convert_worker import init as init_worker
 from datasets.convert_worker import process, write_shard
-from datasets.csv_file import CsvWriter, group_by_image, read_csv
+from datasets.csv_file import group_by_image, image_rows, pandas_module, read_csv, write_csv
 from datasets.image_files import IMAGE_EXTENSIONS
 
 # Skip reasons found while listing the folders (the workers add those of datasets/convert_worker.py
@@ -42,6 +44,22 @@ NO_ANNOTATION = "no annotation file"
 MISSING = "listed in the CSV but not in the image folder"
 
 WARNINGS_PER_REASON = 20
+NAMES_SHOWN = 5  # file names listed in a line about the CSV
+
+
+def _load_tensorflow():
+    from core.compat import tf as tensorflow
+    return tensorflow
+
+
+class _TensorFlow:
+    """TensorFlow, imported on first use: `download_and_convert_data.py --help` does not load it."""
+
+    def __getattr__(self, name):
+        return getattr(_load_tensorflow(), name)
+
+
+tf = _TensorFlow()
 # Below this many images the work runs in this process: a pool costs more than it saves.
 POOL_MIN_IMAGES = 64
 # Images per pool job (and per shard file of the TFRecord).
@@ -57,7 +75,7 @@ def build_parser():
                         help="folder of the images NAME.EXT (jpg, jpeg, png, bmp, gif)")
     inputs.add_argument("--labels_dir", "--annotations_dir", dest="labels_dir", default=None,
                         help="folder of the annotation files NAME.txt, one label name per line "
-                             "(needed to build the CSV)")
+                             "(needed to build the CSV and to check an existing one; default: none)")
     inputs.add_argument("--classes", "--chemin_liste_labels", "--classes_file", dest="classes_path",
                         default=defaults.CLASSES_PATH,
                         help="classes file of `N:name` lines; only these labels are converted "
@@ -65,14 +83,17 @@ def build_parser():
     outputs = parser.add_argument_group("outputs")
     outputs.add_argument("--path_to_csv", "--chemin_csv", "--csv_file", dest="csv_path",
                          default=defaults.CSV_PATH,
-                         help="CSV of image-label associations, built only if it does not exist "
-                              "(default: %(default)s)")
+                         help="CSV of image-label associations, built when it does not exist or no longer "
+                              "matches the folders (default: %(default)s)")
     outputs.add_argument("--tfrecord_file", "--chemin_tfrecords", "--record_file", dest="tfrecord_path",
                          default=defaults.TFRECORD_PATH, help="TFRecord to write (default: %(default)s)")
     add_bool_flag(outputs, "rebuild_csv", False, "build the CSV again from the annotations even if it exists")
     outputs.add_argument("--num_shards", type=int, default=1,
                          help="write the TFRecord as N files of equal size, NAME-00000-of-0000N ..., so that "
                               "each worker of a cluster reads its own (default: %(default)s, one file NAME)")
+    add_bool_flag(outputs, "keep_csv", False,
+                  "use an existing CSV as it is (say, edited by hand), even when the folders changed since it was "
+                  "built; images it does not list are named in a warning and left out")
     parser.add_argument("--num_workers", type=int, default=None,
                         help="processes reading the images (default: one per CPU core; 1: no pool)")
     return parser
@@ -86,6 +107,7 @@ class Summary:
         self.csv_path = csv_path
         self.tfrecord_path = tfrecord_path
         self.csv_built = False
+        self.csv_state = None  # what happened to the CSV, for the summary
         self.images_written = 0
         self.shard_sizes = None  # images per shard file when the TFRecord is sharded
         self.label_counts = collections.Counter()  # 0-based class index -> images
@@ -101,8 +123,7 @@ class Summary:
                 shards.shard_name(self.tfrecord_path, count - 1, count),
                 "-".join(str(n) for n in sorted({min(self.shard_sizes), max(self.shard_sizes)})))
         lines = ["wrote %d images to %s" % (self.images_written, written),
-                 "CSV %s: %s" % (self.csv_path, "built" if self.csv_built else
-                                 "read (it existed; pass --rebuild_csv to build it from the annotations)"),
+                 "CSV %s: %s" % (self.csv_path, self.csv_state or ("built" if self.csv_built else "read")),
                  "associations per label:"]
         width = max(len(name) for name in self.classes)
         for index, name in enumerate(self.classes):
@@ -111,8 +132,6 @@ class Summary:
             lines.append("skipped %d files:" % sum(self.skipped.values()))
             for reason, count in sorted(self.skipped.items(), key=lambda item: (-item[1], item[0])):
                 lines.append("  %-45s %7d" % (reason, count))
-        else:
-            lines.append("skipped no file")
         for name, count in sorted(self.ignored_labels.items()):
             lines.append("ignored label %r (not in the classes file): %d annotation line(s)" % (name, count))
         return lines
@@ -270,11 +289,51 @@ def _remove_other_layouts(tfrecord_path, num_shards, log):
             % (len(stale), tfrecord_path, stale[0]))
 
 
+def _names(keys, limit=NAMES_SHOWN):
+    names = ["%s.%s" % key for key in keys]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def csv_changes(before, after):
+    """What differs between the images of a CSV and those the folders give now, both
+    {(stem, extension): (height, width, labels)}: a list of phrases, empty when they agree."""
+    added = [key for key in after if key not in before]
+    removed = [key for key in before if key not in after]
+    relabelled = [key for key in after if key in before and before[key][2] != after[key][2]]
+    return ["%d %s (%s)" % (len(keys), what, _names(keys)) for keys, what in (
+        (added, "new image(s)"), (removed, "image(s) gone or no longer converted"),
+        (relabelled, "image(s) with other labels in their annotation file")) if keys]
+
+
+def _warn_left_out(image_dir, listed, warn_fn, pinned):
+    """Warns about the images of `image_dir` that the CSV used as it is does not list."""
+    left_out = []
+    for name in sorted(os.listdir(image_dir)):
+        stem, _, extension = name.rpartition(".")
+        if stem and not name.startswith(".") and extension.lower() in IMAGE_EXTENSIONS \
+                and (stem, extension) not in listed and os.path.isfile(os.path.join(image_dir, name)):
+            left_out.append((stem, extension))
+    if left_out:
+        warn_fn("%d image(s) of %s are not in the CSV and were left out (%s): %s" % (
+            len(left_out), image_dir, _names(left_out),
+            "drop --keep_csv to build it again from the annotations" if pinned
+            else "pass --labels_dir (and --rebuild_csv) to build the CSV again from the annotations"))
+    return left_out
+
+
 def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuild_csv=False, num_workers=None,
-            log=say, warn_fn=warn, progress_interval=5.0, num_shards=1):
+            log=say, warn_fn=warn, progress_interval=5.0, keep_csv=False, num_shards=1):
     """Builds the CSV if needed and the TFRecord (`num_shards` files when more than 1); returns the Summary.
     Raises UserError on bad input or when no image could be written (the previous outputs are then left
-    untouched)."""
+    untouched).
+
+    An existing CSV is checked against the folders when `labels_dir` is given and it is not pinned
+    (`keep_csv`): the CSV is built anew from the annotations, and replaces the existing one only when its
+    images or labels differ (the summary says how)."""
+    # TensorFlow and pandas now: the pool's workers inherit them instead of each importing TensorFlow, and an
+    # interrupt never lands in the middle of an import.
+    _load_tensorflow()
+    pandas_module()
     classes = read_classes(classes_path)
     _check_folder(image_dir, "--image_dir")
     if labels_dir is not None:
@@ -282,16 +341,26 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
     summary = Summary(classes, csv_path, tfrecord_path)
     warnings = _Warnings(summary, warn_fn)
     build_csv = rebuild_csv or not os.path.exists(csv_path)
+    existing = None  # the images of the existing CSV, when it is checked against the folders
+    if not build_csv:
+        if os.path.isdir(csv_path):
+            raise UserError("--path_to_csv %r is a folder; give a file path" % csv_path)
+        rows = read_csv(csv_path, classes)
+        if labels_dir is not None and not keep_csv:
+            existing = group_by_image(rows)
+            build_csv = True
     if build_csv:
         if labels_dir is None:
             raise UserError("CSV %r does not exist (or --rebuild_csv was given) and building it needs the "
                             "annotations: pass --labels_dir <folder of NAME.txt files>" % csv_path)
         tasks = _list_images(image_dir, labels_dir, warnings)
     else:
-        if os.path.isdir(csv_path):
-            raise UserError("--path_to_csv %r is a folder; give a file path" % csv_path)
-        tasks = _csv_tasks(read_csv(csv_path, classes), image_dir, warnings)
-    summary.csv_built = build_csv
+        tasks = _csv_tasks(rows, image_dir, warnings)
+        left_out = _warn_left_out(image_dir, set(group_by_image(rows)), warn_fn, keep_csv)
+        summary.csv_state = "used as it is (%s)%s" % (
+            "--keep_csv" if keep_csv else "no --labels_dir to check it against",
+            "; %d image(s) of the folder left out" % len(left_out) if left_out else "")
+    summary.csv_built = build_csv and existing is None
     if num_workers is None:
         num_workers = default_workers()
     if len(tasks) < POOL_MIN_IMAGES:
@@ -308,11 +377,7 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
             record_temporary = stack.enter_context(_scratch(tfrecord_path))
         else:
             record_temporary = stack.enter_context(_output(tfrecord_path))
-        csv_writer = None
-        if build_csv:
-            csv_temporary = stack.enter_context(_output(csv_path))
-            handle = stack.enter_context(open(csv_temporary, "w", encoding="utf-8", newline=""))
-            csv_writer = CsvWriter(handle, classes)
+        csv_rows, converted = [], {}
         progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
         # Driving the loop by the results runs the generator to its end, so the TFRecord (and the pool)
         # is closed before the renames; closing() also ends it when the loop is interrupted.
@@ -327,8 +392,9 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
                 warnings.skip(task[0], result[1], result[2])
             else:
                 _status, _example, height, width, labels, _unknown = result
-                if csv_writer:
-                    csv_writer.write_image(stem, extension, height, width, labels)
+                if build_csv:
+                    csv_rows.extend(image_rows(stem, extension, height, width, labels))
+                    converted[(stem, extension)] = (height, width, sorted(labels))
                 summary.images_written += 1
                 summary.label_counts.update(labels)
             progress.update(1)
@@ -342,6 +408,17 @@ def convert(image_dir, labels_dir, csv_path, tfrecord_path, classes_path, rebuil
                             % (num_shards, summary.images_written))
         if num_shards > 1:
             summary.shard_sizes = shards.split_file(record_temporary, shard_temporaries)
+        changes = csv_changes(existing, converted) if existing is not None else None
+        if build_csv and (existing is None or changes):
+            # Replaced before the TFRecord (renamed when the stack closes), as both are written whole.
+            with _output(csv_path) as csv_temporary:
+                write_csv(csv_temporary, csv_rows, classes)
+        if changes:
+            summary.csv_state = "rebuilt from the annotations, as it no longer matched the folders: %s " \
+                                "(--keep_csv uses a CSV as it is)" % "; ".join(changes)
+            log("CSV %s no longer matched the folders (%s): rebuilt it" % (csv_path, "; ".join(changes)))
+        elif existing is not None:
+            summary.csv_state = "read; it matches the images and annotation files"
     _remove_other_layouts(tfrecord_path, num_shards, log)
     return summary
 
@@ -359,7 +436,8 @@ def main(argv=None):
     if args.num_shards < 1:
         raise UserError("--num_shards must be at least 1, got %d" % args.num_shards)
     summary = convert(args.image_dir, args.labels_dir, args.csv_path, args.tfrecord_path, args.classes_path,
-                      rebuild_csv=args.rebuild_csv, num_workers=args.num_workers, num_shards=args.num_shards)
+                      rebuild_csv=args.rebuild_csv, num_workers=args.num_workers, keep_csv=args.keep_csv,
+                      num_shards=args.num_shards)
     for line in summary.lines():
         say(line)
     return 0

@@ -5,14 +5,16 @@ Format written:
     face_00000,jpg,128,128,2,femme
 `image` is the file name without its extension (it may contain dots), `extension` has no dot,
 `height`/`width` are the image's true pixel size, `label_id` is the N of the classes file's `N:name`
-line and `label` its name (so a CSV built with another classes file is recognised).
+line and `label` its name (so a CSV built with another classes file is recognised). Columns are found by
+their header names, in any order, and other columns (a pandas index) are ignored.
 
 The original project's file is read too: no header, the five columns image, extension, height, width,
 label id (its height and width were swapped; the TFRecord takes the sizes from the images anyway) and a
 last `nbre_images,<count>` row.
+
+Both are read and written with pandas, imported on first use (the scripts' --help does not load it).
 """
 import collections
-import csv
 import io
 
 from core.errors import UserError
@@ -21,42 +23,52 @@ from datasets.annotations import decode_text, label_key
 HEADER = ("image", "extension", "height", "width", "label_id", "label")
 LEGACY_TRAILER = "nbre_images"
 REBUILD_HINT = "delete it or pass --rebuild_csv to build it again from the annotations"
+_NUMBERS = ("height", "width", "label_id")
 
 Row = collections.namedtuple("Row", "image extension height width label_id")
 
 
-class CsvWriter:
-    """Writes the header, then the rows of one image at a time, to an open text file."""
+def pandas_module():
+    """pandas, imported on first use: the scripts' --help does not load it."""
+    import pandas
 
-    def __init__(self, handle, classes):
-        self.classes = classes
-        self.rows = 0
-        self._writer = csv.writer(handle, lineterminator="\n")
-        self._writer.writerow(HEADER)
-
-    def write_image(self, image, extension, height, width, label_indexes):
-        """One row per label; `label_indexes` are 0-based indexes into the classes."""
-        height, width = int(height), int(width)
-        self._writer.writerows([(image, extension, height, width, index + 1, self.classes[index])
-                                for index in label_indexes])
-        self.rows += len(label_indexes)
+    return pandas
 
 
 def write_csv(path, rows, classes):
     """Writes `rows` (Row tuples, label_id = N of the classes file) to `path` (overwriting it)."""
+    frame = pandas_module().DataFrame(
+        [(row.image, row.extension, int(row.height), int(row.width), int(row.label_id),
+          classes[int(row.label_id) - 1]) for row in rows], columns=list(HEADER))
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
-        for row in rows:
-            writer.writerow((row.image, row.extension, int(row.height), int(row.width), int(row.label_id),
-                             classes[int(row.label_id) - 1]))
+        frame.to_csv(handle, index=False, lineterminator="\n")
 
 
-def _int(value, path, line, column):
+def image_rows(image, extension, height, width, label_indexes):
+    """The Rows of one image; `label_indexes` are 0-based indexes into the classes."""
+    return [Row(image, extension, int(height), int(width), index + 1) for index in label_indexes]
+
+
+def _table(path):
+    """The cells of the CSV as a pandas DataFrame of strings, one row per line (blank lines included)."""
+    pandas = pandas_module()
     try:
-        return int(str(value).strip())
-    except ValueError:
-        raise UserError("CSV %r line %d: %s %r is not a whole number; %s" % (path, line, column, value, REBUILD_HINT))
+        with open(path, "rb") as handle:
+            text = decode_text(handle.read())
+    except OSError as error:
+        raise UserError("cannot read CSV %r (%s)" % (path, error.strerror or error))
+    try:
+        return pandas.read_csv(io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False)
+    except pandas.errors.EmptyDataError:
+        return pandas.DataFrame(dtype=str)
+    except (pandas.errors.ParserError, ValueError) as error:
+        raise UserError("CSV %r is malformed (%s); %s" % (path, str(error).strip(), REBUILD_HINT))
+
+
+def _columns(record):
+    """How many cells a row really has: up to its last non-empty one."""
+    filled = [index for index, cell in enumerate(record) if cell.strip()]
+    return filled[-1] + 1 if filled else 0
 
 
 def read_csv(path, classes):
@@ -65,58 +77,65 @@ def read_csv(path, classes):
     Raises UserError when the file is malformed or names label ids (or names) that `classes` does not
     hold, which happens when the classes file changed after the CSV was built.
     """
-    try:
-        with open(path, "rb") as handle:
-            text = decode_text(handle.read())
-    except OSError as error:
-        raise UserError("cannot read CSV %r (%s)" % (path, error.strerror or error))
-    try:
-        records = [(number, record) for number, record in enumerate(csv.reader(io.StringIO(text)), start=1)
-                   if any(cell.strip() for cell in record)]
-    except csv.Error as error:
-        raise UserError("CSV %r is malformed (%s); %s" % (path, error, REBUILD_HINT))
-    names = None
-    if records and [cell.strip().lower() for cell in records[0][1][:5]] == list(HEADER[:5]):
-        header = [cell.strip().lower() for cell in records[0][1]]
-        names = {column: header.index(column) for column in HEADER if column in header}
-        records = records[1:]
-    elif records and records[-1][1][0].strip().lower() == LEGACY_TRAILER:
-        records = records[:-1]
-    rows, bad_ids, bad_names = [], set(), set()
-    for number, record in records:
-        if names is None:
-            if len(record) < 5:
-                raise UserError("CSV %r line %d has %d column(s), expected image,extension,height,width,label_id; "
-                                "%s" % (path, number, len(record), REBUILD_HINT))
-            cells = record[:5]
-            label = None
-        else:
-            if len(record) < len(names):
-                raise UserError("CSV %r line %d has %d column(s), expected %d; %s"
-                                % (path, number, len(record), len(names), REBUILD_HINT))
-            cells = [record[names[column]] for column in HEADER[:5]]
-            label = record[names["label"]] if "label" in names else None
-        image, extension = cells[0], cells[1].strip().lstrip(".")
-        if not image or not extension:
-            raise UserError("CSV %r line %d has an empty image name or extension; %s" % (path, number, REBUILD_HINT))
-        label_id = _int(cells[4], path, number, "label_id")
-        if not 1 <= label_id <= len(classes):
-            bad_ids.add(label_id)
-        elif label is not None and label_key(label) != label_key(classes[label_id - 1]):
-            bad_names.add("%d:%s" % (label_id, label.strip()))
-        rows.append(Row(image, extension, _int(cells[2], path, number, "height"),
-                        _int(cells[3], path, number, "width"), label_id))
-    if bad_ids:
+    pandas = pandas_module()
+    table = _table(path)
+    table.index = range(1, len(table) + 1)  # line numbers
+    table = table[table.apply(lambda record: any(cell.strip() for cell in record), axis=1)] if len(table) else table
+    header = [cell.strip().lower() for cell in table.iloc[0]] if len(table) else []
+    if set(HEADER[:5]) <= set(header):  # columns by name, in any order (a file saved by pandas, say)
+        table = table.iloc[1:]
+        present = [column for column in HEADER if column in header]
+        table = table.iloc[:, [header.index(column) for column in present]]
+        table.columns = present
+        expected = len(header)
+    else:
+        if len(table) and table.iloc[-1, 0].strip().lower() == LEGACY_TRAILER:
+            table = table.iloc[:-1]
+        if len(table) and table.shape[1] < 5:
+            raise UserError("CSV %r line %d has %d column(s), expected image,extension,height,width,label_id; %s"
+                            % (path, table.index[0], table.shape[1], REBUILD_HINT))
+        table = table.iloc[:, :5]
+        table.columns = list(HEADER[:5])
+        expected = 5
+    if not len(table):
+        raise UserError("CSV %r holds no image-label row; %s" % (path, REBUILD_HINT))
+    short = table[table[list(_NUMBERS)].apply(lambda column: column.str.strip() == "").any(axis=1)]
+    if len(short):
+        line = short.index[0]
+        raise UserError("CSV %r line %d has %d column(s), expected %d; %s"
+                        % (path, line, _columns(short.loc[line]), expected, REBUILD_HINT))
+    numbers = {}
+    for column in _NUMBERS:
+        values = pandas.to_numeric(table[column].str.strip(), errors="coerce")
+        bad = values.isna() | (values % 1 != 0)
+        if bad.any():
+            line = bad[bad].index[0]
+            raise UserError("CSV %r line %d: %s %r is not a whole number; %s"
+                            % (path, line, column, table.loc[line, column], REBUILD_HINT))
+        numbers[column] = values.astype("int64")
+    extensions = table["extension"].str.strip().str.lstrip(".")
+    empty = (table["image"] == "") | (extensions == "")
+    if empty.any():
+        raise UserError("CSV %r line %d has an empty image name or extension; %s"
+                        % (path, empty[empty].index[0], REBUILD_HINT))
+    label_ids = numbers["label_id"]
+    out_of_range = label_ids[(label_ids < 1) | (label_ids > len(classes))]
+    if len(out_of_range):
         raise UserError("CSV %r names label id(s) %s but the classes file holds ids 1 to %d: the CSV was built "
                         "with another classes file; pass --rebuild_csv to build it again for the current one"
-                        % (path, ", ".join(map(str, sorted(bad_ids))), len(classes)))
-    if bad_names:
-        raise UserError("CSV %r names %s where the classes file says otherwise: the CSV was built with another "
-                        "classes file; pass --rebuild_csv to build it again for the current one"
-                        % (path, ", ".join(sorted(bad_names))))
-    if not rows:
-        raise UserError("CSV %r holds no image-label row; %s" % (path, REBUILD_HINT))
-    return rows
+                        % (path, ", ".join(map(str, sorted(set(out_of_range.tolist())))), len(classes)))
+    if "label" in table.columns:
+        keys = [label_key(classes[index - 1]) for index in label_ids]
+        named = table["label"].map(label_key)
+        bad_names = sorted({"%d:%s" % (index, name.strip()) for index, name, key, given
+                            in zip(label_ids, table["label"], keys, named) if key != given})
+        if bad_names:
+            raise UserError("CSV %r names %s where the classes file says otherwise: the CSV was built with another "
+                            "classes file; pass --rebuild_csv to build it again for the current one"
+                            % (path, ", ".join(bad_names)))
+    return [Row(image, extension, height, width, label_id) for image, extension, height, width, label_id
+            in zip(table["image"], extensions, numbers["height"].tolist(), numbers["width"].tolist(),
+                   label_ids.tolist())]
 
 
 def group_by_image(rows):

@@ -14,24 +14,30 @@ _BATCH = 1024
 
 
 def _label_batches(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
-    """tf.data.Dataset of ragged int64 [batch, None]: the labels of the images of `split`."""
+    """tf.data.Dataset of (labels, texts), ragged [batch, None]: the labels of the images of `split` and
+    their names (`image/class/text`; none in records written without them)."""
+    spec = dict(fmt.HEADER_SPEC, **{fmt.TEXT: fmt.FEATURE_SPEC[fmt.TEXT]})
     records = tfrecord_integrity.record_dataset(tfrecord_path, skip_corrupt_records)
-    records = records.map(lambda serialized: tf.io.parse_single_example(serialized, fmt.HEADER_SPEC))
+    records = records.map(lambda serialized: tf.io.parse_single_example(serialized, spec))
     records = records.filter(lambda features: in_split(features[fmt.FILENAME], split, validation_percentage))
-    records = records.map(lambda features: tf.RaggedTensor.from_sparse(
-        tf.sparse.expand_dims(features[fmt.LABEL], 0))[0])
+
+    def ragged(sparse):
+        return tf.RaggedTensor.from_sparse(tf.sparse.expand_dims(sparse, 0))[0]
+    records = records.map(lambda features: (ragged(features[fmt.LABEL]), ragged(features[fmt.TEXT])))
     return records.ragged_batch(_BATCH) if hasattr(records, "ragged_batch") else records.apply(
         tf.data.experimental.dense_to_ragged_batch(_BATCH))
 
 
 def _numpy_batches(dataset):
-    """(row lengths, flat values) numpy pairs, eagerly, or through a session when eager is off."""
+    """(row lengths, flat values, text row lengths, flat texts) numpy tuples, eagerly, or through a session
+    when eager is off."""
     if tf.executing_eagerly():
-        for batch in dataset:
-            yield batch.row_lengths().numpy(), batch.flat_values.numpy()
+        for labels, texts in dataset:
+            yield (labels.row_lengths().numpy(), labels.flat_values.numpy(), texts.row_lengths().numpy(),
+                   texts.flat_values.numpy())
         return
-    next_batch = tf.data.make_one_shot_iterator(dataset).get_next()
-    fetch = (next_batch.row_lengths(), next_batch.flat_values)
+    labels, texts = tf.data.make_one_shot_iterator(dataset).get_next()
+    fetch = (labels.row_lengths(), labels.flat_values, texts.row_lengths(), texts.flat_values)
     with tf.Session() as session:
         while True:
             try:
@@ -40,15 +46,26 @@ def _numpy_batches(dataset):
                 return
 
 
-def scan(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
-    """{num_images, max_labels_per_image, label_counts} of `split` in `tfrecord_path`.
+def _names(lengths, values, text_lengths, texts):
+    """{label index: name} from the records whose labels all have a name."""
+    named = (lengths == text_lengths) & (lengths > 0)
+    labels = values[np.repeat(named, lengths)]
+    names = texts[np.repeat(named, text_lengths)]
+    unique, first = np.unique(labels, return_index=True)
+    return {int(index): names[position].decode("utf-8", "replace") for index, position in zip(unique, first)}
 
-    label_counts maps each 0-based label index that occurs to its number of images. Works eagerly even
+
+def scan(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
+    """{num_images, max_labels_per_image, label_counts, class_names} of `split` in `tfrecord_path`.
+
+    label_counts maps each 0-based label index that occurs to its number of images, class_names each to
+    the name the records give it (`image/class/text`, the conversion's classes file). Works eagerly even
     when called while a graph is being built; raises UserError when the file is missing or damaged, unless
     `skip_corrupt_records` (then only the records that read whole count).
     """
     check_tfrecord(tfrecord_path)
     counts = collections.Counter()
+    names = {}
     num_images = max_labels = 0
     with tf.init_scope():
         graph = None if tf.executing_eagerly() else tf.Graph()
@@ -56,13 +73,16 @@ def scan(tfrecord_path, split, validation_percentage, skip_corrupt_records=False
             batches = _numpy_batches(_label_batches(tfrecord_path, split, validation_percentage,
                                                     skip_corrupt_records))
             try:
-                for lengths, values in batches:
+                for lengths, values, text_lengths, texts in batches:
                     num_images += len(lengths)
+                    for index, name in _names(lengths, values, text_lengths, texts).items():
+                        names.setdefault(index, name)
                     if len(lengths):
                         max_labels = max(max_labels, int(lengths.max()))
                     labels, occurrences = np.unique(values, return_counts=True)
                     counts.update(dict(zip(labels.tolist(), occurrences.tolist())))
             except tf.errors.DataLossError as error:
                 raise tfrecord_integrity.damaged_file_error(tfrecord_path, error)
-    return {"num_images": num_images, "max_labels_per_image": max_labels, "label_counts": dict(sorted(counts.items()))}
+    return {"num_images": num_images, "max_labels_per_image": max_labels, "label_counts": dict(sorted(counts.items())),
+            "class_names": dict(sorted(names.items()))}
 

@@ -22,6 +22,8 @@ from nets import nets_factory
 from preprocessing import preprocessing_factory
 
 METRICS_NAME = "metrics.json"
+METRICS_TABLE_NAME = "metrics.csv"  # the per-class (per-label) rows of metrics.json, beside it
+PR_THRESHOLDS = 101  # thresholds of the precision-recall curves (TensorBoard's pr_curves plugin)
 
 
 class Evaluator:
@@ -34,6 +36,7 @@ class Evaluator:
     def __init__(self, settings, label_mode, options):
         self.settings, self.label_mode, self.options = settings, label_mode, options
         self._session = None
+        self.last_predictions = None  # (probabilities, labels) of the last evaluation, for the PR curves
         self.graph = tf.Graph()
         with self.graph.as_default():
             preprocess = preprocessing_factory.get_preprocessing(
@@ -116,8 +119,10 @@ class Evaluator:
             raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
                             "or another --validation_percentage" % (self.options.split,
                                                                     self.settings.tfrecord_file))
-        result = metrics_module.compute(np.concatenate(probabilities), np.concatenate(labels),
-                                        self.settings.classes[self.settings.labels_offset:], self.label_mode)
+        probabilities, labels = np.concatenate(probabilities), np.concatenate(labels)
+        self.last_predictions = (probabilities, labels)
+        result = metrics_module.compute(probabilities, labels, self.settings.classes[self.settings.labels_offset:],
+                                        self.label_mode)
         result["images_per_sec"] = meter.rate
         return result
 
@@ -135,8 +140,24 @@ def confusion_image(confusion):
     return buffer.getvalue(), pixels.shape
 
 
-def write_results(eval_dir, result, step, checkpoint, label_mode):
-    """Scalars and the confusion image in `eval_dir` at `step`; metrics.json written atomically."""
+def pr_curve_values(probabilities, labels, class_names):
+    """TensorBoard pr_curves plugin summary values, one curve per class (single-label: that class against
+    the others, by its softmax probability) or per label (multi-label: by its sigmoid), tagged
+    `eval/pr_curve/NAME/pr_curves`."""
+    from tensorboard.plugins.pr_curve import summary as pr_curve_summary
+
+    values = []
+    for index, name in enumerate(class_names):
+        summary = pr_curve_summary.pb("eval/pr_curve/%s" % name, labels[:, index] >= 0.5,
+                                      np.clip(probabilities[:, index], 0.0, 1.0).astype(np.float32),
+                                      num_thresholds=PR_THRESHOLDS)
+        values.extend(summary.value)
+    return values
+
+
+def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=None):
+    """Scalars, the confusion image and, given `predictions` (probabilities, labels), precision-recall
+    curves in `eval_dir` at `step`; metrics.json and metrics.csv written atomically."""
     os.makedirs(eval_dir, exist_ok=True)
     values = [tf.Summary.Value(tag=tag, simple_value=value)
               for tag, value in sorted(metrics_module.scalars(result).items())]
@@ -144,6 +165,9 @@ def write_results(eval_dir, result, step, checkpoint, label_mode):
         png, shape = confusion_image(result["confusion_matrix"])
         values.append(tf.Summary.Value(tag="eval/confusion_matrix", image=tf.Summary.Image(
             height=shape[0], width=shape[1], colorspace=3, encoded_image_string=png)))
+    if predictions is not None:
+        names = list(result.get("per_class") or result.get("per_label"))
+        values.extend(pr_curve_values(predictions[0], predictions[1], names))
     with tf.Graph().as_default():
         writer = events.EventsWriter(eval_dir)
         writer.add_summary(tf.Summary(value=values), step)
@@ -155,6 +179,13 @@ def write_results(eval_dir, result, step, checkpoint, label_mode):
     except OSError as error:
         raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
                         % (path, error.strerror or error, METRICS_NAME))
+    table_path = os.path.join(eval_dir, METRICS_TABLE_NAME)
+    try:
+        with atomic_files.replacing(table_path) as temporary:
+            metrics_module.per_class_table(result).to_csv(temporary, index=False, float_format="%.6g")
+    except OSError as error:
+        raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
+                        % (table_path, error.strerror or error, METRICS_TABLE_NAME))
     return path
 
 
@@ -163,8 +194,8 @@ def evaluate_once(evaluator, checkpoint, eval_dir):
     say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
     result = evaluator.evaluate(checkpoint)
     say(metrics_module.table(result, evaluator.label_mode))
-    path = write_results(eval_dir, result, step, checkpoint, evaluator.label_mode)
-    say("eval/Accuracy %.4f at step %d; %s written" % (result["Accuracy"], step, path))
+    path = write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
+    say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path, METRICS_TABLE_NAME))
     return result
 
 

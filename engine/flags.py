@@ -1,12 +1,84 @@
-"""Argument groups shared by several scripts, defined once and reused with `parents=`.
+"""Argument groups shared by several scripts, defined once and reused with `parents=`, and what every
+script has: `--version`, and a warning for the research/slim flags it accepts but does not act on.
 
-No TensorFlow here: `--help` stays quick.
+No TensorFlow here (nor pandas): `--help` and `--version` answer at once.
 """
 import argparse
+import importlib.metadata
 
 from core.cli import add_bool_flag
+from core.progress import warn
 from datasets import defaults
-from engine.options import LABEL_MODES, TrainOptions, add_flags
+from engine.options import LABEL_MODES, MODEL_NAMES, TrainOptions, add_flags
+
+VERSION = "2.0"  # 1.x: the original TensorFlow 1 project; 2.x: this suite on TensorFlow 2
+
+# research/slim (or original) flags some scripts accept so that their commands run, and do nothing with:
+# dest -> why. The scripts warn about each one given, in one line (`warn_ignored`).
+IGNORED = {
+    "quantize_delay": "quantization-aware training is not part of this suite",
+    "quantize": "quantized graphs are not part of this suite",
+    "dataset_name": "the data is the TFRecord of --tfrecord_file",
+    "dataset_dir": "the data is the TFRecord of --tfrecord_file",
+    "path_to_csv": "the TFRecord holds the images and their labels",
+    "is_video_model": "video models are not part of this suite",
+    "num_frames": "video models are not part of this suite",
+}
+
+
+def models_help(default_text):
+    """The help of --model_name: its default and every model name (the nets registry's)."""
+    return "network (default: %s), one of: %s" % (default_text, ", ".join(MODEL_NAMES))
+
+
+def _package_version(*names):
+    for name in names:
+        try:
+            return "%s %s" % (name, importlib.metadata.version(name))
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def version_text(prog):
+    packages = [_package_version("tensorflow-cpu", "tensorflow"), _package_version("tf-slim")]
+    return "%s %s (TF-Slim image classification suite; %s)" % (
+        prog, VERSION, ", ".join(package for package in packages if package) or "TensorFlow not installed")
+
+
+def add_version_flag(parser):
+    parser.add_argument("--version", action="version", version=version_text(parser.prog),
+                        help="print the version of the suite and of TensorFlow, then exit")
+
+
+def add_ignored_flags(group, names):
+    """Accepts `--NAME [VALUE]` (and `--noNAME`) for each name of IGNORED, hidden from --help."""
+    for name in names:
+        group.add_argument("--" + name, dest=name, nargs="?", const="true", default=None,
+                           help=argparse.SUPPRESS)
+        group.add_argument("--no" + name, dest=name, action="store_const", const="false",
+                           help=argparse.SUPPRESS)
+
+
+def _typed(parser, dest, argv):
+    """The option string of `dest` the command line used (one of its aliases), else --dest."""
+    for action in parser._actions:
+        if action.dest == dest:
+            for option in action.option_strings:
+                if any(arg == option or arg.startswith(option + "=") for arg in argv):
+                    return option
+    return "--" + dest
+
+
+def warn_ignored(parser, args, argv, dests, reasons=None):
+    """One warning line naming the flags of `dests` that were given, each with why it does nothing
+    (`reasons`, else IGNORED)."""
+    reasons = dict(IGNORED, **(reasons or {}))
+    given = [dest for dest in dests if getattr(args, dest, None) is not None]
+    if given:
+        warn("ignored, as these flags do nothing here (accepted so that research/slim's and the original's "
+             "commands run): %s" % "; ".join("%s: %s" % (_typed(parser, dest, argv), reasons[dest])
+                                             for dest in given))
 
 
 def dataset_parser(split_default):
@@ -17,8 +89,8 @@ def dataset_parser(split_default):
                        default=None, help="TFRecord written by download_and_convert_data.py "
                        "(default: the training run's, else %s)" % defaults.TFRECORD_PATH)
     group.add_argument("--path_to_csv", "--chemin_csv", "--csv_file", dest="path_to_csv", default=None,
-                       help="accepted for the original commands and not read: the TFRecord holds the images "
-                       "and their labels")
+                       help="accepted for the original commands and not read (a warning says so): the "
+                       "TFRecord holds the images and their labels (default: none)")
     group.add_argument("--chemin_liste_labels", "--classes", "--classes_file", dest="classes_file",
                        default=None, help="classes file of `N:name` lines (default: the training run's, "
                        "else %s)" % defaults.CLASSES_PATH)
@@ -28,7 +100,8 @@ def dataset_parser(split_default):
                        help="percentage of images held out for evaluation (default: the training run's, "
                        "else %g)" % defaults.VALIDATION_PERCENTAGE)
     group.add_argument("--labels_offset", type=int, default=None,
-                       help="subtract this from every label id (research/slim's background-class offset)")
+                       help="subtract this from every label id (research/slim's background-class offset; "
+                       "default: the training run's, else 0)")
     group.add_argument("--label_mode", choices=("auto",) + LABEL_MODES, default=None,
                        help="single: softmax over classes, one label per image; multi: sigmoid per class "
                        "(several labels per image); auto: chosen from the data (default)")
@@ -40,12 +113,13 @@ def model_parser(image_size_flags):
     """Model name, preprocessing, image size and input threads."""
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("model")
-    group.add_argument("--model_name", default=None,
-                       help="network of nets/nets_factory.py (default: the training run's, else inception_v3)")
+    group.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
     group.add_argument("--preprocessing_name", default=None,
-                       help="preprocessing to use (default: the network's)")
+                       help="preprocessing: cifarnet, inception, lenet or vgg, or a model name (default: the "
+                       "training run's, else the network's)")
     group.add_argument(*image_size_flags, dest="image_size", type=int, default=None,
                        help="input size in pixels (default: the training run's, else the network's)")
-    add_bool_flag(group, "use_grayscale", None, "convert images to grayscale (3 equal channels)")
+    add_bool_flag(group, "use_grayscale", None, "convert images to grayscale (3 equal channels); unset: the "
+                  "training run's, else false")
     add_flags(group, TrainOptions, ("num_readers", "num_preprocessing_threads", "batch_size"))
     return parser

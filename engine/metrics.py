@@ -1,11 +1,13 @@
 """Classification metrics computed exactly from every prediction of an evaluation (numpy only).
 
-Single-label: Accuracy, Recall_5 (more than 5 classes), per-class accuracy (recall of each class) and the
-confusion matrix (rows: true class, columns: predicted class).
+Single-label: Accuracy, Recall_5 (more than 5 classes), per-class accuracy (recall of each class),
+precision, recall and F1, and the confusion matrix (rows: true class, columns: predicted class).
 Multi-label (a label is predicted when its sigmoid probability is at least 0.5): per-label accuracy,
 precision, recall and F1, their means, exact-match ratio and mAP (mean over labels with at least one
 positive of the average precision of the ranking by probability). `Accuracy` is the mean per-label
 accuracy, so `eval/Accuracy` exists in both modes.
+
+`per_class_table` gives the per-class (or per-label) rows as a pandas DataFrame, for metrics.csv.
 """
 import numpy as np
 
@@ -27,9 +29,16 @@ def single_label_metrics(probabilities, labels, class_names):
     if num_classes > 5:
         top5 = np.argsort(-probabilities, axis=1, kind="stable")[:, :5]
         metrics["Recall_5"] = _ratio(np.sum(np.any(top5 == truth[:, None], axis=1)), len(truth))
-    metrics["per_class"] = {
-        name: {"accuracy": _ratio(confusion[i, i], confusion[i].sum()), "count": int(confusion[i].sum())}
-        for i, name in enumerate(class_names)}
+    per_class = {}
+    for i, name in enumerate(class_names):
+        true_positives, predicted_count = confusion[i, i], confusion[:, i].sum()
+        precision = _ratio(true_positives, predicted_count)
+        recall = _ratio(true_positives, confusion[i].sum())
+        per_class[name] = {"accuracy": recall, "precision": precision, "recall": recall,
+                           "f1": _ratio(2 * precision * recall, precision + recall),
+                           "count": int(confusion[i].sum())}
+    metrics["per_class"] = per_class
+    metrics["mean_f1"] = float(np.mean([entry["f1"] for entry in per_class.values()]))
     metrics["confusion_matrix"] = confusion.tolist()
     return metrics
 
@@ -102,9 +111,11 @@ def table(metrics, label_mode):
         if isinstance(value, float):
             lines.append("  %-15s %.4f" % (key, value))
     if label_mode == "single":
-        lines.append("  %-20s %9s %7s" % ("class", "accuracy", "images"))
+        lines.append("  %-20s %9s %9s %9s %7s" % ("class", "precision", "recall", "f1", "images"))
         for name, entry in metrics["per_class"].items():
-            lines.append("  %-20s %9.4f %7d" % (name, entry["accuracy"], entry["count"]))
+            lines.append("  %-20s %9.4f %9.4f %9.4f %7d" % (name, entry["precision"], entry["recall"], entry["f1"],
+                                                           entry["count"]))
+        lines.extend(confusion_lines(metrics["confusion_matrix"], list(metrics["per_class"])))
     else:
         lines.append("  %-20s %9s %9s %9s %9s %9s %9s" % ("label", "accuracy", "precision", "recall", "f1",
                                                            "AP", "positives"))
@@ -114,3 +125,25 @@ def table(metrics, label_mode):
                 name, entry["accuracy"], entry["precision"], entry["recall"], entry["f1"],
                 "-" if ap is None else "%.4f" % ap, entry["positives"]))
     return "\n".join(lines)
+
+
+def confusion_lines(confusion, class_names):
+    """The confusion matrix as text: a row per true class, a column per predicted class (numbered as
+    the rows)."""
+    width = max(5, len(str(max(max(row) for row in confusion))) + 1)
+    label_width = max(len("%d:%s" % (i + 1, name)) for i, name in enumerate(class_names))
+    lines = ["  confusion matrix (rows: true class; columns: predicted class, numbered as the rows)",
+             "  %-*s%s" % (label_width, "", "".join("%*d" % (width, i + 1) for i in range(len(class_names))))]
+    for i, (name, row) in enumerate(zip(class_names, confusion)):
+        lines.append("  %-*s%s" % (label_width, "%d:%s" % (i + 1, name), "".join("%*d" % (width, v) for v in row)))
+    return lines
+
+
+def per_class_table(metrics):
+    """The per-class (single-label) or per-label (multi-label) metrics as a pandas DataFrame, one row each."""
+    import pandas
+
+    group = "per_class" if "per_class" in metrics else "per_label"
+    frame = pandas.DataFrame.from_dict(metrics[group], orient="index")
+    frame.index.name = "class" if group == "per_class" else "label"
+    return frame.reset_index()

@@ -10,17 +10,38 @@ import dataclasses
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("fixed", "exponential", "polynomial")
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
+TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
 LABEL_MODES = ("single", "multi")  # softmax over classes; a sigmoid per class
+
+# research/slim's model names, for --help without importing TensorFlow (nets/nets_factory.py imports it).
+# tests/engine/test_options.py checks that they are exactly the names of the nets registry.
+MODEL_NAMES = (
+    "alexnet_v2", "cifarnet", "inception_resnet_v2", "inception_v1", "inception_v2", "inception_v3",
+    "inception_v4", "lenet", "mobilenet_v1", "mobilenet_v1_025", "mobilenet_v1_050", "mobilenet_v1_075",
+    "mobilenet_v2", "mobilenet_v2_035", "mobilenet_v2_140", "nasnet_cifar", "nasnet_large", "nasnet_mobile",
+    "overfeat", "pnasnet_large", "pnasnet_mobile", "resnet_v1_101", "resnet_v1_152", "resnet_v1_200",
+    "resnet_v1_50", "resnet_v2_101", "resnet_v2_152", "resnet_v2_200", "resnet_v2_50", "vgg_16", "vgg_19",
+    "vgg_a")
+
+DEFAULT_OPTIMIZER = "rmsprop"
+# --opt_epsilon when not given: research/slim's 1.0 for RMSProp (its only default, meant for RMSProp: with
+# Adam it makes steps about 1000 times too small), each optimizer's own elsewhere (TensorFlow's defaults).
+OPT_EPSILON_DEFAULTS = {"rmsprop": 1.0, "adam": 1e-8, "adadelta": 1e-8}
+SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
 
 
 @dataclasses.dataclass
 class OptimizerOptions:
-    optimizer: str = dataclasses.field(default="rmsprop", metadata={"choices": OPTIMIZERS})
+    optimizer: str = dataclasses.field(default=DEFAULT_OPTIMIZER, metadata={
+        "choices": OPTIMIZERS, "flag_default": None,
+        "help": "optimizer (default: the one the run in --train_dir uses, else %s)" % DEFAULT_OPTIMIZER})
     adadelta_rho: float = 0.95
     adagrad_initial_accumulator_value: float = 0.1
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
-    opt_epsilon: float = dataclasses.field(default=1.0, metadata={"help": "epsilon of adam, rmsprop, adadelta"})
+    opt_epsilon: float = dataclasses.field(default=None, metadata={
+        "help": "epsilon of adam, rmsprop and adadelta (default: per optimizer, %s)"
+                % ", ".join("%s %g" % item for item in OPT_EPSILON_DEFAULTS.items())})
     ftrl_learning_rate_power: float = -0.5
     ftrl_initial_accumulator_value: float = 0.1
     ftrl_l1: float = 0.0
@@ -28,6 +49,12 @@ class OptimizerOptions:
     momentum: float = 0.9
     rmsprop_momentum: float = 0.9
     rmsprop_decay: float = 0.9
+
+    def __post_init__(self):
+        if self.optimizer is None:
+            self.optimizer = DEFAULT_OPTIMIZER
+        if self.opt_epsilon is None:
+            self.opt_epsilon = OPT_EPSILON_DEFAULTS.get(self.optimizer)
 
 
 @dataclasses.dataclass
@@ -53,13 +80,14 @@ class TrainOptions:
                 "runs evaluate better with 0.99 or 0.9)"})
     label_smoothing: float = 0.0
     moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "keep moving averages of the model variables with this decay"})
+        default=None, metadata={"help": "keep moving averages of the model variables with this decay (default: none)"})
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
     schedule: LearningRateOptions = dataclasses.field(default_factory=LearningRateOptions)
     checkpoint_path: str = dataclasses.field(
-        default=None, metadata={"help": "checkpoint (file or directory) to start from"})
+        default=None, metadata={"help": "checkpoint (file or directory) to start from (default: none, train from "
+                                         "scratch)"})
     checkpoint_exclude_scopes: str = dataclasses.field(default=None, metadata={
-        "help": "comma-separated scopes not restored, e.g. InceptionV3/Logits,InceptionV3/AuxLogits"})
+        "help": "comma-separated scopes not restored, e.g. InceptionV3/Logits,InceptionV3/AuxLogits (default: none)"})
     trainable_scopes: str = dataclasses.field(
         default=None, metadata={"help": "comma-separated scopes to train (default: every trainable variable)"})
     ignore_missing_vars: bool = dataclasses.field(
@@ -71,11 +99,16 @@ class TrainOptions:
         default=4, metadata={"help": "parallel decode and preprocessing calls (0: let tf.data choose)"})
     log_every_n_steps: int = dataclasses.field(default=10, metadata={"help": "steps between progress lines"})
     save_summaries_secs: float = dataclasses.field(
-        default=600, metadata={"help": "seconds between TensorBoard summaries"})
+        default=600, metadata={"help": "seconds between TensorBoard summaries, at most"})
+    save_summaries_steps: int = dataclasses.field(default=None, metadata={
+        "help": "steps between TensorBoard summaries, at most (default: %d, or a tenth of "
+                "--max_number_of_steps when that is fewer, so that short runs draw a curve; 0: by time only). "
+                "Summaries are also written at the first and the last step and when a signal stops "
+                "training" % SUMMARY_STEPS})
     save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
-    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed"})
+    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed (default: none, each run differs)"})
     mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
 
 
@@ -111,14 +144,16 @@ class ClusterOptions:
 
 @dataclasses.dataclass
 class EvalOptions:
-    eval_dir: str = dataclasses.field(
-        default="output_eval/", metadata={"help": "where event files and metrics.json go"})
+    eval_dir: str = dataclasses.field(default=None, metadata={
+        "help": "where event files, metrics.json and metrics.csv go (default: eval/ inside the training "
+                "directory of --checkpoint_path, so that `tensorboard --logdir <train_dir>` shows both runs)"})
     split: str = "test"
     batch_size: int = TrainOptions.batch_size
     max_num_batches: int = dataclasses.field(
         default=None, metadata={"help": "evaluate at most this many batches (default: the whole split)"})
     moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "evaluate the moving averages training kept with this decay"})
+        default=None, metadata={"help": "evaluate the moving averages training kept with this decay (default: the "
+                                         "variables themselves)"})
     num_readers: int = TrainOptions.num_readers
     num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
@@ -126,6 +161,16 @@ class EvalOptions:
         "choices": MIXED_PRECISION_MODES,
         "help": "compute in bfloat16 on CPUs with AVX512_BF16 or AMX (the checkpoint stays float32), or float16 "
                 "on GPUs"})
+
+
+def summary_every_steps(options):
+    """Steps between summaries of a TrainOptions: --save_summaries_steps, else SUMMARY_STEPS or a tenth of
+    the run's steps when that is fewer (0: by time only)."""
+    if options.save_summaries_steps is not None:
+        return max(0, options.save_summaries_steps)
+    if options.max_number_of_steps:
+        return max(1, min(SUMMARY_STEPS, options.max_number_of_steps // 10))
+    return SUMMARY_STEPS
 
 
 def field(cls, name):
@@ -147,12 +192,13 @@ def add_flags(group, cls, names, bool_flag=None):
         if spec.type is bool:
             bool_flag(group, name, spec.default, help_text or name.replace("_", " "))
             continue
-        kwargs = {"type": spec.type, "default": spec.default}
+        flag_default = spec.metadata.get("flag_default", spec.default)
+        kwargs = {"type": spec.type, "default": flag_default}
         if "choices" in spec.metadata:
             kwargs["choices"] = spec.metadata["choices"]
         if help_text is None:
             kwargs["help"] = "default: %(default)s"
-        elif spec.default is not None:
+        elif flag_default is not None:
             kwargs["help"] = help_text + " (default: %(default)s)"
         else:
             kwargs["help"] = help_text  # it says what happens when the flag is not given

@@ -1,12 +1,16 @@
 """Resolves what a run works on: command-line value, else what training recorded, else the default.
 
-Also the one label-mode policy of training, evaluation and export (`decide_label_mode`).
+Also the one label-mode policy of training, evaluation and export (`decide_label_mode`), the check that
+a command names the run it resumes, evaluates or exports (`check_same_run`), and the check of the
+classes against the class names the TFRecord carries (`check_classes`).
 """
 import dataclasses
+import os
 
 from core.errors import UserError
 from core.progress import warn
 from datasets import defaults
+from datasets.annotations import label_key
 from datasets.classes_file import read_classes
 from engine.options import LABEL_MODES
 from nets import nets_factory
@@ -70,8 +74,16 @@ def check_labels_offset(labels_offset, classes):
                         % (labels_offset, len(classes) - 1))
 
 
+def check_validation_percentage(value):
+    if not 0 <= value <= 100:
+        raise UserError("--validation_percentage %g is not a percentage: give a number from 0 to 100, the share "
+                        "of images held out for evaluation (default %g)" % (value, defaults.VALIDATION_PERCENTAGE))
+
+
 def resolve(args, config):
     """Settings from parsed `args` (dataset_parser + model_parser) over a recorded `config` dict."""
+    if args.validation_percentage is not None:
+        check_validation_percentage(args.validation_percentage)
     model_name = _first(args.model_name, config.get("model_name"), DEFAULT_MODEL)
     spec = nets_factory.get_spec(model_name)
     image_size = _first(args.image_size, config.get("image_size"), spec.default_image_size)
@@ -99,3 +111,86 @@ def resolve(args, config):
         labels_offset=int(labels_offset),
         label_mode=label_mode,
     )
+
+
+# What a command does with a recorded run: (verb for the run, verb for the command, the way out).
+_PURPOSES = {
+    "train": ("trains", "resume", "use another --train_dir"),
+    "evaluate": ("trained", "evaluate", "pass another --checkpoint_path"),
+    "export": ("trained", "export", "pass another --checkpoint_path"),
+}
+_IMAGE_SIZE_FLAGS = {"train": "--train_image_size", "evaluate": "--eval_image_size", "export": "--image_size"}
+
+
+def _class_list(classes, limit=4):
+    shown = ", ".join(classes[:limit]) + (", ..." if len(classes) > limit else "")
+    return "%d class%s (%s)" % (len(classes), "" if len(classes) == 1 else "es", shown)
+
+
+def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
+    """Raises a UserError naming each setting of this command that differs from the run recorded in
+    `run_dir` (model, classes, label mode, labels offset; for training also the image size and the
+    optimizer): "the run in output/ trains at 64 px; --train_image_size 32 would not resume it: drop the flag
+    or use another --train_dir". Evaluation and export at another image size only get a warning (a
+    convolutional network can take it). Values the run did not record are not compared."""
+    run_verb, verb, way_out = _PURPOSES[purpose]
+    differences = []  # (what the run does, what the command says)
+    if recorded.get("model_name") and recorded["model_name"] != settings.model_name:
+        differences.append((recorded["model_name"], "--model_name %s" % settings.model_name))
+    size = recorded.get("image_size")
+    if size and int(size) != settings.image_size:
+        if purpose == "train":
+            differences.append(("at %d px" % size, "%s %d" % (_IMAGE_SIZE_FLAGS[purpose], settings.image_size)))
+        else:
+            warn("the run in %s trained at %d px; %s at %d px as %s %d says" % (
+                run_dir, size, "evaluating" if purpose == "evaluate" else "exporting", settings.image_size,
+                _IMAGE_SIZE_FLAGS[purpose], settings.image_size))
+    classes = recorded.get("classes")
+    if classes and [label_key(name) for name in classes] != [label_key(name) for name in settings.classes]:
+        order = " (the same names in another order)" if sorted(map(label_key, classes)) == sorted(
+            map(label_key, settings.classes)) else ""
+        differences.append(("with %s" % _class_list(list(classes)),
+                            "--chemin_liste_labels %s with %s%s" % (settings.classes_file, _class_list(settings.classes),
+                                                               order)))
+    if recorded.get("label_mode") in ("single", "multi") and settings.label_mode in ("single", "multi") \
+            and recorded["label_mode"] != settings.label_mode:
+        differences.append(("%s-label" % recorded["label_mode"], "--label_mode %s" % settings.label_mode))
+    if recorded.get("labels_offset") is not None and int(recorded["labels_offset"]) != settings.labels_offset:
+        differences.append(("with --labels_offset %d" % recorded["labels_offset"],
+                            "--labels_offset %d" % settings.labels_offset))
+    if purpose == "train" and optimizer and recorded.get("optimizer") and recorded["optimizer"] != optimizer:
+        differences.append(("with %s" % recorded["optimizer"], "--optimizer %s" % optimizer))
+    if differences:
+        raise UserError("the run in %s %s %s; %s would not %s it: drop the flag%s or %s" % (
+            run_dir, run_verb, ", ".join(run for run, _ in differences),
+            " and ".join(flag for _, flag in differences), verb, "s" if len(differences) > 1 else "", way_out))
+
+
+def check_classes(settings, stats, tfrecord_file, warn_missing=False):
+    """Raises a UserError when the class names the TFRecord's records carry (`stats["class_names"]`,
+    tfrecord_stats.scan's) disagree with `settings.classes`: a classes file other than the conversion's
+    would train or evaluate another task without a word. With `warn_missing`, warns about classes that no
+    image of the scanned split has (a training split: the network cannot learn them)."""
+    names = stats.get("class_names") or {}
+    classes = settings.classes
+    beyond = [index for index in names if index >= len(classes)]
+    wrong = ["the records use %d classes (up to %d:%s), the classes file has %d" % (
+        max(beyond) + 1, max(beyond) + 1, names[max(beyond)], len(classes))] if beyond else []
+    for index, name in sorted(names.items()):
+        if index < len(classes) and label_key(classes[index]) != label_key(name):
+            wrong.append("class %d is %r in the records, %r in the classes file" % (index + 1, name, classes[index]))
+    if wrong:
+        raise UserError("the classes (%s) do not match the TFRecord %r: %s%s. The TFRecord was converted with "
+                        "another classes file: pass that one (--chemin_liste_labels), or convert the images again "
+                        "with this one (download_and_convert_data.py --classes %s --rebuild_csv)" % (
+                            settings.classes_file, tfrecord_file, "; ".join(wrong[:3]),
+                            "; and %d more" % (len(wrong) - 3) if len(wrong) > 3 else "", settings.classes_file))
+    if warn_missing:
+        counts = stats.get("label_counts") or {}
+        missing = ["%d:%s" % (index + 1, name) for index, name in enumerate(classes)
+                   if index >= settings.labels_offset and not counts.get(index)]
+        if missing:
+            warn("%d of the %d classes have no training image in %s: %s. The network cannot learn them; add "
+                 "images of them, or leave them out of the classes file and convert again"
+                 % (len(missing), len(classes) - settings.labels_offset, os.path.basename(tfrecord_file),
+                    ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")))

@@ -17,10 +17,11 @@ from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
 from engine import saved_model
+from engine.options import TFLITE_QUANTIZATIONS
 
 tf2 = tf.compat.v2
 
-QUANTIZATIONS = ("none", "dynamic", "float16")
+QUANTIZATIONS = TFLITE_QUANTIZATIONS
 TOLERANCES = {"none": 1e-4, "dynamic": 0.15, "float16": 0.01}
 SIGNATURE = saved_model.SERVING_DEFAULT
 IMAGES = saved_model.IMAGES

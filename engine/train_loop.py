@@ -12,6 +12,7 @@ from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
 from engine import checkpoints, replicas
+from engine.options import summary_every_steps
 
 
 class Loop:
@@ -33,6 +34,14 @@ class Loop:
 
     def current_step(self):
         return self.session.run(self.global_step)
+
+    def write_summary(self, step):
+        """The summaries of one more batch (no training step) at `step`: a run that stops early ends its curves
+        where its checkpoint is."""
+        try:
+            self.writer.add_summary(self.session.run(self.summary_op), step)
+        except tf.errors.OpError:
+            pass  # the input stopped: the checkpoint matters more than the last point
 
 
 class ReplicaLoop(Loop):
@@ -87,6 +96,14 @@ class ReplicaLoop(Loop):
             raise replicas.lost(self.cluster, error)
 
 
+def summary_due(step, start_step, target, every_steps, seconds_since, every_seconds):
+    """Whether the training step run at global `step` (the step count before it) also writes summaries:
+    the first step of the run, every `every_steps` steps, at least every `every_seconds`, and the last."""
+    next_step = step + 1
+    return (step == start_step or (every_steps and next_step % every_steps == 0)
+            or seconds_since >= every_seconds or (target is not None and next_step >= target))
+
+
 def run_steps(loop, options):
     """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
     name of the signal that stopped it early or None)."""
@@ -94,8 +111,9 @@ def run_steps(loop, options):
     step = session.run(loop.global_step)
     start_step, start = step, time.monotonic()
     last_save = last_summary = last_log_time = time.monotonic()
-    last_log_step = step
+    last_log_step = last_summary_step = step
     target = options.max_number_of_steps
+    every_steps = summary_every_steps(options)
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
@@ -103,8 +121,8 @@ def run_steps(loop, options):
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
-            want_summary = loop.summary_op is not None and (
-                now - last_summary >= options.save_summaries_secs or step == start_step)
+            want_summary = loop.summary_op is not None and summary_due(
+                step, start_step, target, every_steps, now - last_summary, options.save_summaries_secs)
             try:
                 values = loop.run_step([loop.train_op, loop.summary_op] if want_summary else [loop.train_op], stop)
             except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
@@ -122,7 +140,7 @@ def run_steps(loop, options):
                 (loss, step), batches = values[0], batches + 1
                 if want_summary:
                     loop.writer.add_summary(values[1], step)
-                    last_summary = now
+                    last_summary, last_summary_step = now, step
                 if loss != loss:
                     loop.save(options.train_dir)
                     raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
@@ -142,6 +160,8 @@ def run_steps(loop, options):
                 last_save = time.monotonic()
             if stop.received:
                 path = loop.save(options.train_dir)
+                if loop.summary_op is not None and last_summary_step != step:
+                    loop.write_summary(step)
                 say("%s%s received: %s at step %d; run the same command again to %s"
                     % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
                        step, "resume" if path else "rejoin"))

@@ -15,7 +15,7 @@ from core.progress import say
 from datasets import tfrecord_stats
 from datasets.input_pipeline import build_dataset
 from engine import checkpoints, mixed_precision, optimization, replicas, run_config, train_loop
-from engine.settings import decide_label_mode
+from engine.settings import check_classes, decide_label_mode
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
@@ -70,18 +70,43 @@ def build_clones(network_fn, batch, num_clones, clone_on_cpu, label_mode, label_
     return total, first
 
 
+def _loss_tag(loss, clone_scope):
+    """`losses/NAME` for a loss op `[clone_0/]NAME/value` (tf.losses names its op `value`)."""
+    name = loss.op.name
+    if clone_scope and name.startswith(clone_scope + "/"):
+        name = name[len(clone_scope) + 1:]
+    if name.endswith("/value"):
+        name = name[:-len("/value")]
+    return "losses/" + name
+
+
 def add_summaries(end_points, clone_scope, images, total_loss, learning_rate):
-    """TensorBoard summaries: losses, learning rate, end point histograms and sparsity, variables, inputs."""
-    summaries = [tf.summary.scalar("total_loss", total_loss), tf.summary.scalar("learning_rate", learning_rate)]
-    for loss in tf.get_collection(tf.GraphKeys.LOSSES, clone_scope or None):
-        summaries.append(tf.summary.scalar("losses/%s" % loss.op.name, loss))
-    for name, tensor in end_points.items():
-        summaries.append(tf.summary.histogram("activations/" + name, tensor))
-        summaries.append(tf.summary.scalar("sparsity/" + name, tf.nn.zero_fraction(tensor)))
-    for variable in slim.get_model_variables():
-        summaries.append(tf.summary.histogram(variable.op.name, variable))
-    summaries.append(tf.summary.image("images", images, max_outputs=3))
-    return tf.summary.merge(summaries)
+    """TensorBoard summaries: losses, learning rate, end point histograms and sparsity, variables, inputs.
+
+    The summary ops are made with their tags given whole (tf.summary.scalar would derive each tag from a
+    name scope, which TensorFlow renames `total_loss_1` when an op of that name exists): `total_loss`,
+    `losses/loss`, `losses/aux_loss`, `losses/regularization_loss`, `learning_rate`, ..."""
+    def scalar(tag, tensor):
+        return tf.raw_ops.ScalarSummary(tags=tag, values=tf.cast(tensor, tf.float32))
+
+    def histogram(tag, tensor):
+        return tf.raw_ops.HistogramSummary(tag=tag, values=tf.cast(tensor, tf.float32))
+
+    with tf.name_scope("summaries"):
+        summaries = [scalar("total_loss", total_loss), scalar("learning_rate", learning_rate)]
+        for loss in tf.get_collection(tf.GraphKeys.LOSSES, clone_scope or None):
+            summaries.append(scalar(_loss_tag(loss, clone_scope), loss))
+        regularization = tf.losses.get_regularization_losses()
+        if regularization:
+            summaries.append(scalar("losses/regularization_loss",
+                                    tf.add_n([tf.cast(loss, tf.float32) for loss in regularization])))
+        for name, tensor in end_points.items():
+            summaries.append(histogram("activations/" + name, tensor))
+            summaries.append(scalar("sparsity/" + name, tf.nn.zero_fraction(tensor)))
+        for variable in slim.get_model_variables():
+            summaries.append(histogram(variable.op.name, variable))
+        summaries.append(tf.raw_ops.ImageSummary(tag="images", tensor=tf.cast(images, tf.float32), max_images=3))
+        return tf.summary.merge(summaries)
 
 
 def input_batch(settings, options, cluster=None):
@@ -170,6 +195,7 @@ def train(settings, options, cluster=None):
         raise UserError("the training split of %r is empty: with --validation_percentage %g every image is "
                         "held out; lower it or add images" % (settings.tfrecord_file,
                                                               settings.validation_percentage))
+    check_classes(settings, stats, settings.tfrecord_file, warn_missing=True)
     label_mode = decide_label_mode(settings.label_mode, stats)
     if options.batch_size % options.num_clones:
         raise UserError("--batch_size %d must be a multiple of --num_clones %d"
@@ -179,9 +205,8 @@ def train(settings, options, cluster=None):
                         "cannot aggregate: train asynchronously, or with --mixed_precision none or bf16")
     precision = mixed_precision.require_support(options.mixed_precision)
     config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train",
-                  mixed_precision=options.mixed_precision)
-    if chief:
-        run_config.write_config(options.train_dir, config)
+                  mixed_precision=options.mixed_precision, optimizer=options.optimization.optimizer,
+                  opt_epsilon=options.optimization.opt_epsilon)
     say("training %s on %d images (%s-label, %d classes) at %dx%d, batch %d%s"
         % (settings.model_name, stats["num_images"], label_mode, settings.num_classes,
            settings.image_size, settings.image_size, options.batch_size,
@@ -225,6 +250,8 @@ def train(settings, options, cluster=None):
             say("fine-tuning from %s" % path)
 
     def run(session):
+        if chief:  # every check has passed: only now may this run's settings replace those of the directory
+            run_config.write_config(options.train_dir, config)
         writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
         try:
             if runtime is None:

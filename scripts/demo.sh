@@ -24,7 +24,7 @@ $PY train_image_classifier.py --model_name mobilenet_v1_050 --train_dir demo/out
   --batch_norm_decay 0.9 --log_every_n_steps 100 --save_summaries_secs 60
 
 step "4/6 evaluation on the held-out quarter (images training never saw)"
-$PY eval_image_classifier.py --checkpoint_path demo/output --eval_dir demo/output_eval --batch_size 32
+$PY eval_image_classifier.py --checkpoint_path demo/output --batch_size 32  # results in demo/output/eval
 
 step "5/6 export the inference graph, then freeze it with TensorFlow's own tool (pip TensorFlow, no bazel)"
 $PY export_inference_graph.py --model_name mobilenet_v1_050 --image_size 96 --batch_size 8 \
@@ -45,4 +45,4 @@ for face in $($PY -m datasets.split demo/images --split test | sed -n 1,2p); do
     --labels labels/liste_labels.txt --top_k 5
 done
 echo
-echo "demo done: TensorBoard with  .venv/bin/tensorboard --logdir=train:demo/output,eval:demo/output_eval"
+echo "demo done: TensorBoard (training and evaluation runs) with  .venv/bin/tensorboard --logdir demo/output"

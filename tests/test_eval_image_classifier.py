@@ -1,6 +1,7 @@
 """eval_image_classifier.py on models trained briefly on generated faces."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -149,8 +150,13 @@ def test_following_waits_for_a_first_checkpoint_and_stops_after_the_timeout(tmp_
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--model_name", "cifarnet"], "does not fit cifarnet"),
-    (["--chemin_liste_labels", "GENDER"], "does not fit lenet with 2 classes"),
+    (["--model_name", "cifarnet"], "trained lenet; --model_name cifarnet would not evaluate it: drop the flag or "
+                                   "pass another --checkpoint_path"),
+    (["--chemin_liste_labels", "GENDER"], "trained with 11 classes (homme, femme, yeux_ronds, yeux_amandes, ...); "
+                                          "--chemin_liste_labels GENDER with 2 classes (homme, femme) would not "
+                                          "evaluate it"),
+    (["--label_mode", "single"], "trained multi-label; --label_mode single would not evaluate it"),
+    (["--validation_percentage", "-10"], "--validation_percentage -10 is not a percentage"),
     (["--tfrecord_file", "missing.tfrecord"], "download_and_convert_data.py"),
     (["--validation_percentage", "0"], "split of"),
     (["--eval_image_size", "4"], "too small for lenet"),
@@ -159,7 +165,7 @@ def test_bad_input_gives_a_message_and_no_traceback(faces_model, gender_faces, t
     extra = [gender_faces.classes if item == "GENDER" else item for item in extra]
     assert evaluate(faces_model, tmp_path, *extra) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message.replace("GENDER", gender_faces.classes) in err and "Traceback" not in err
 
 
 def test_no_checkpoint_yet_says_so(tmp_path, capsys):
@@ -168,3 +174,81 @@ def test_no_checkpoint_yet_says_so(tmp_path, capsys):
     assert "no checkpoint in" in capsys.readouterr().err
     assert evaluate(tmp_path / "nowhere", tmp_path / "eval") == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def event_values(eval_dir):
+    values = {}
+    for name in os.listdir(eval_dir):
+        if name.startswith("events.out.tfevents"):
+            for event in tf.train.summary_iterator(os.path.join(str(eval_dir), name)):
+                for value in event.summary.value:
+                    values[value.tag] = value
+    return values
+
+
+def test_single_label_evaluation_prints_per_class_scores_and_the_confusion_matrix(gender_model, tmp_path, capsys):
+    # Before: per-class accuracy only; the confusion matrix was in metrics.json and a TensorBoard image.
+    import pandas
+
+    assert evaluate(gender_model, tmp_path) == 0
+    out = capsys.readouterr().out
+    result = read_metrics(tmp_path)
+    assert re.search(r"class +precision +recall +f1 +images", out)
+    for name in ("homme", "femme"):
+        entry = result["per_class"][name]
+        assert re.search(r"\n  %s +%.4f +%.4f +%.4f +%d\n" % (name, entry["precision"], entry["recall"], entry["f1"],
+                                                             entry["count"]), out)
+    matrix = out.split("confusion matrix")[1].splitlines()[2:4]
+    assert [[int(v) for v in row.split()[1:]] for row in matrix] == result["confusion_matrix"]
+    # metrics.csv beside metrics.json: the same per-class figures, one row each, read back with pandas.
+    table = pandas.read_csv(tmp_path / "metrics.csv").set_index("class")
+    for name, entry in result["per_class"].items():
+        for key in ("precision", "recall", "f1", "count"):
+            assert table.loc[name, key] == pytest.approx(entry[key], abs=1e-6)
+
+
+def test_both_modes_write_precision_recall_curves_for_tensorboard(gender_model, faces_model, tmp_path):
+    from tensorboard.plugins.pr_curve import metadata as pr_metadata
+
+    for model, eval_dir in ((gender_model, tmp_path / "single"), (faces_model, tmp_path / "multi")):
+        assert evaluate(model, eval_dir) == 0
+        result = read_metrics(eval_dir)
+        per_name = result.get("per_class") or result["per_label"]
+        values = event_values(eval_dir)
+        for name, entry in per_name.items():
+            value = values["eval/pr_curve/%s/pr_curves" % name]
+            assert value.metadata.plugin_data.plugin_name == pr_metadata.PLUGIN_NAME
+            data = tf.make_ndarray(value.tensor)
+            assert data.shape == (6, 101)  # tp, fp, tn, fn, precision, recall at 101 thresholds
+            positives = entry.get("count", entry.get("positives"))
+            assert data[0, 0] + data[3, 0] == positives  # threshold 0: every image of the class is a positive
+            assert data[0, 0] + data[1, 0] == result["num_images"]
+
+
+def test_the_default_eval_dir_is_inside_the_training_directory(faces, tmp_path, capsys):
+    # Before: output_eval/, beside output/, which `tensorboard --logdir output/` does not show.
+    train(faces, tmp_path / "train", 1)
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(tmp_path / "train" / "model.ckpt-1")]) == 0
+    assert read_metrics(tmp_path / "train" / "eval")["global_step"] == 1
+    assert sorted(name for name in os.listdir(tmp_path / "train" / "eval") if not name.startswith("events.out")) == [
+        "metrics.csv", "metrics.json"]
+    assert "train/eval/metrics.json and metrics.csv written" in capsys.readouterr().out
+
+
+def test_a_classes_file_that_disagrees_with_the_records_is_refused(faces_model, faces, tmp_path, capsys):
+    # A checkpoint without train_config.json (a research/slim one): the classes file is all there is to go by.
+    import shutil
+
+    bare = tmp_path / "bare"
+    os.makedirs(bare)
+    for name in os.listdir(faces_model):
+        if name.startswith("model.ckpt-2") or name == "checkpoint":
+            shutil.copy(faces_model / name, bare / name)
+    names = [line.split(":", 1)[1] for line in open(faces.classes, encoding="utf-8").read().split()]
+    swapped = tmp_path / "swapped.txt"
+    swapped.write_text("".join("%d:%s\n" % (i + 1, n) for i, n in enumerate(names[:2][::-1] + names[2:])))
+    common = ["--model_name", "lenet", "--eval_image_size", "28", "--tfrecord_file", faces.tfrecord]
+    assert evaluate(bare, tmp_path / "eval", "--chemin_liste_labels", str(swapped), *common) == 2
+    err = capsys.readouterr().err
+    assert "class 1 is 'homme' in the records, 'femme' in the classes file" in err and "Traceback" not in err
+    assert evaluate(bare, tmp_path / "eval", "--chemin_liste_labels", faces.classes, *common) == 0

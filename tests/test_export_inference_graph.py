@@ -185,12 +185,29 @@ def test_bad_input_is_a_message_not_a_traceback(argv, message, tmp_path, capsys)
     assert not os.path.exists(tmp_path / "g.pb") and not os.path.exists(tmp_path / "f.pb")
 
 
-def test_checkpoint_of_another_network_is_refused(lenet_run, tmp_path, capsys):
-    assert run_export("--checkpoint_path", lenet_run, "--frozen_graph", tmp_path / "f.pb",
-                      "--model_name", "cifarnet") == 2
+def test_a_model_name_other_than_the_runs_is_refused(lenet_run, tmp_path, capsys):
+    # Before: with --output_file, a cifarnet graph was written for a lenet run, and the freeze command it
+    # printed then failed.
+    for output in (["--frozen_graph", tmp_path / "f.pb"], ["--output_file", tmp_path / "g.pb"]):
+        assert run_export("--checkpoint_path", lenet_run, "--model_name", "cifarnet", *output) == 2
+        error = capsys.readouterr().err
+        assert ("the run in %s trained lenet; --model_name cifarnet would not export it: drop the flag or pass "
+                "another --checkpoint_path" % lenet_run) in error and "Traceback" not in error
+    assert not os.path.exists(tmp_path / "f.pb") and not os.path.exists(tmp_path / "g.pb")
+
+
+def test_a_checkpoint_without_its_run_config_is_still_checked_against_the_graph(lenet_run, tmp_path, capsys):
+    import shutil
+
+    bare = tmp_path / "bare"
+    os.makedirs(bare)
+    for name in os.listdir(lenet_run):
+        if name.startswith("model.ckpt-") or name == "checkpoint":
+            shutil.copy(os.path.join(lenet_run, name), bare / name)
+    assert run_export("--checkpoint_path", bare, "--frozen_graph", tmp_path / "f.pb", "--model_name", "cifarnet",
+                      "--classes_file", CLASSES_FILE) == 2
     error = capsys.readouterr().err
     assert "does not fit this graph" in error and "CifarNet/" in error
-    assert not os.path.exists(tmp_path / "f.pb")
 
 
 def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
@@ -275,3 +292,23 @@ def test_onnx_without_tf2onnx_says_how_to_install_it(lenet_run, tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     assert "--onnx needs tf2onnx" in result.stderr and "pip install -r requirements-onnx.txt" in result.stderr
     assert "Traceback" not in result.stderr and os.listdir(tmp_path) == []
+
+def test_the_printed_freeze_command_runs_quietly(lenet_run, tmp_path, capsys):
+    # Before: TensorFlow's freeze_graph printed a page of start-up lines and deprecation notices.
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    graph = tmp_path / "lenet_inf_graph.pb"
+    assert run_export("--checkpoint_path", lenet_run, "--output_file", graph) == 0
+    hint = [line for line in capsys.readouterr().out.splitlines() if line.startswith("freeze it with: ")][0]
+    command = shlex.split(hint[len("freeze it with: "):])
+    assert command[0] == "TF_CPP_MIN_LOG_LEVEL=3" and command[1:4] == ["python", "-m",
+                                                                       "tensorflow.python.tools.freeze_graph"]
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable] + command[2:], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stderr[-3000:]
+    assert os.path.getsize(tmp_path / "lenet_frozen_graph.pb") > 0

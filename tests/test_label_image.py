@@ -437,3 +437,35 @@ def test_tflite_runs_with_litert_not_the_deprecated_tf_lite_interpreter(deployed
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert TEXT_LINE.match(lines[0]) and lines[-1] == "imported: ['ai_edge_litert.interpreter']"
+
+def _truncated(path, fmt):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.RandomState(0).randint(0, 256, (40, 40, 3)).astype(np.uint8)).save(buffer, fmt)
+    path.write_bytes(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+    return path
+
+
+@pytest.mark.parametrize("name, make", [
+    ("half.jpg", lambda path: _truncated(path, "JPEG")),
+    ("half.png", lambda path: _truncated(path, "PNG")),
+    ("text.jpg", lambda path: path.write_bytes(b"not an image at all, a text file named .jpg")),
+    ("header.gif", lambda path: path.write_bytes(b"GIF89a\x01\x00")),
+    ("header.bmp", lambda path: path.write_bytes(b"BM\x00\x00")),
+])
+def test_a_corrupt_image_gives_the_decoders_reason(name, make, lenet, tmp_path, capsys):
+    # The issue saw "(Graph execution error:)", an empty reason: the decoder's own words must be there.
+    path = tmp_path / name
+    make(path)
+    assert label("--image", path, "--graph", lenet["frozen"]) == 2
+    error = capsys.readouterr().err
+    reason = re.search(r"cannot decode image .*? \((.*)\); label_image reads", error).group(1)
+    assert len(reason) > 10 and "Graph execution error" not in reason and "Traceback" not in error
+
+
+def test_the_help_defaults_are_those_label_image_uses():
+    import label_image
+    from engine import labeling
+
+    assert (label_image.HELP_MEAN, label_image.HELP_STD) == (labeling.DEFAULT_MEAN, labeling.DEFAULT_STD)

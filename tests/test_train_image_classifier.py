@@ -14,6 +14,7 @@ import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
 from tests.conftest import ROOT
+from tests.faults import file_digests
 
 FAST = ["--model_name", "lenet", "--train_image_size", "28", "--batch_size", "8", "--optimizer", "adam",
         "--learning_rate", "0.002", "--opt_epsilon", "1e-8", "--log_every_n_steps", "1"]
@@ -136,12 +137,16 @@ def test_a_signal_saves_a_checkpoint_and_exits_within_seconds(faces, tmp_path, s
     step = int(re.search(r"saved model.ckpt-(\d+)", out).group(1))
     assert step >= 5
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("model.ckpt-%d" % step)
+    # The curves end where the checkpoint is: summaries at the first step and at the interrupt's save.
+    steps = summary_steps(tmp_path)["total_loss"]
+    assert steps[0] == 1 and steps[-1] == step
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--model_name", "inception_v9"], "unknown --model_name 'inception_v9'; available: alexnet_v2"),
     (["--tfrecord_file", "missing.tfrecord"], "download_and_convert_data.py"),
     (["--validation_percentage", "100"], "training split of"),
+    (["--validation_percentage", "-10"], "--validation_percentage -10 is not a percentage: give a number from 0 to 100"),
     (["--model_name", "inception_v3", "--train_image_size", "64"], "too small for inception_v3"),
     (["--checkpoint_path", "no/such/model.ckpt"], "does not exist"),
 ])
@@ -159,6 +164,7 @@ def test_checkpoint_of_other_shapes_names_the_variables_and_suggests_exclusions(
     assert train(gender_faces, tmp_path / "target", 1, "--checkpoint_path", str(tmp_path / "source")) == 2
     err = capsys.readouterr().err
     assert "LeNet/fc4/weights" in err and "--checkpoint_exclude_scopes=LeNet/fc4" in err
+    assert not (tmp_path / "target" / "train_config.json").exists()  # a failed run records nothing
 
 
 def test_exclusion_scopes_matching_nothing_warn(faces, tmp_path, capsys):
@@ -166,3 +172,117 @@ def test_exclusion_scopes_matching_nothing_warn(faces, tmp_path, capsys):
     assert train(faces, tmp_path / "target", 1, "--checkpoint_path", str(tmp_path / "source"),
                  "--checkpoint_exclude_scopes", "LeNet/fc4,NoSuch/Scope") == 0
     assert "'NoSuch/Scope' matches no variable" in capsys.readouterr().err
+
+
+def summary_steps(train_dir):
+    """{tag: [global steps]} of the TensorBoard events training wrote in `train_dir`."""
+    steps = {}
+    for name in sorted(os.listdir(train_dir)):
+        if name.startswith("events.out.tfevents"):
+            for event in tf.train.summary_iterator(os.path.join(str(train_dir), name)):
+                for value in event.summary.value:
+                    steps.setdefault(value.tag, []).append(event.step)
+    return steps
+
+
+def test_summaries_come_at_the_first_step_on_the_cadence_and_at_the_last_with_plain_tags(faces, tmp_path):
+    # Before: with --save_summaries_secs 600 a short run wrote step 1 only, under tags such as total_loss_1
+    # and losses/loss/value.
+    assert train(faces, tmp_path, 30, "--save_summaries_secs", "600") == 0
+    steps = summary_steps(tmp_path)
+    assert steps["total_loss"] == [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]  # a tenth of the run's 30 steps
+    assert {"total_loss", "learning_rate", "losses/loss", "losses/regularization_loss"} <= set(steps)
+    assert "images/image/0" in steps
+    assert not [tag for tag in steps if re.search(r"_\d+$|/value$", tag)], sorted(steps)
+    assert any(tag.startswith("sparsity/") for tag in steps) and any(tag.startswith("activations/") for tag in steps)
+    assert train(faces, tmp_path, 36, "--save_summaries_steps", "5") == 0  # resumed: its first and last step
+    assert summary_steps(tmp_path)["total_loss"][-3:] == [31, 35, 36]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--train_image_size", "32"], "the run in {dir} trains at 28 px; --train_image_size 32 would not resume it: "
+                                   "drop the flag or use another --train_dir"),
+    (["--model_name", "cifarnet"], "the run in {dir} trains lenet; --model_name cifarnet would not resume it"),
+    (["--optimizer", "rmsprop"], "trains with adam; --optimizer rmsprop would not resume it"),
+    (["--chemin_liste_labels", "GENDER"], "trains with 11 classes (homme, femme, yeux_ronds, yeux_amandes, ...); "
+                                          "--chemin_liste_labels {gender} with 2 classes"),
+    (["--label_mode", "single"], "trains multi-label; --label_mode single would not resume it"),
+])
+def test_a_mistaken_second_run_names_the_difference_and_changes_nothing(faces, gender_faces, tmp_path, capsys,
+                                                                        extra, message):
+    # Before: the second run rewrote train_config.json, then failed; evaluation, export and resume of the
+    # good run failed afterwards.
+    assert train(faces, tmp_path, 3) == 0
+    before = file_digests(str(tmp_path))
+    capsys.readouterr()
+    extra = [gender_faces.classes if item == "GENDER" else item for item in extra]
+    assert train(faces, tmp_path, 5, *extra) == 2
+    err = capsys.readouterr().err
+    assert message.format(dir=tmp_path, gender=gender_faces.classes) in err and "Traceback" not in err
+    assert file_digests(str(tmp_path)) == before
+    assert train(faces, tmp_path, 4) == 0  # the good run resumes
+
+
+def test_a_classes_file_that_disagrees_with_the_records_is_refused(faces, gender_faces, tmp_path, capsys):
+    # Before: a one-class or reordered classes file trained another task without a word.
+    swapped = tmp_path / "swapped.txt"
+    names = [line.split(":", 1)[1] for line in open(faces.classes, encoding="utf-8").read().split()]
+    swapped.write_text("".join("%d:%s\n" % (i + 1, n) for i, n in enumerate([names[1], names[0]] + names[2:])))
+    for classes, message in ((gender_faces.classes, "the records use 11 classes (up to 11:vieux), the classes "
+                                                    "file has 2"),
+                             (str(swapped), "class 1 is 'homme' in the records, 'femme' in the classes file")):
+        argv = ["--tfrecord_file", faces.tfrecord, "--chemin_liste_labels", classes, "--train_dir",
+                str(tmp_path / "run"), "--max_number_of_steps", "1"] + FAST
+        assert run_main(train_image_classifier.main, argv) == 2
+        err = capsys.readouterr().err
+        assert "do not match the TFRecord" in err and message in err and "--rebuild_csv" in err
+        assert not (tmp_path / "run").exists()
+    extended = tmp_path / "extended.txt"  # the conversion's 11 classes and one no image has
+    extended.write_text(open(faces.classes, encoding="utf-8").read().rstrip("\n") + "\n12:chauve\n")
+    argv = ["--tfrecord_file", faces.tfrecord, "--chemin_liste_labels", str(extended), "--train_dir",
+            str(tmp_path / "run"), "--max_number_of_steps", "1"] + FAST
+    assert run_main(train_image_classifier.main, argv) == 0
+    assert "1 of the 12 classes have no training image in faces.tfrecord: 12:chauve" in capsys.readouterr().err
+
+
+def test_flags_that_do_nothing_get_one_warning_line_and_nothing_else_is_printed_to_stderr(faces, tmp_path):
+    command = [sys.executable, os.path.join(ROOT, "train_image_classifier.py"), "--tfrecord_file", faces.tfrecord,
+               "--chemin_liste_labels", faces.classes, "--train_dir", str(tmp_path), "--max_number_of_steps", "2",
+               "--quantize_delay", "10", "--dataset_name", "imagenet", "--dataset_dir", "/data",
+               "--chemin_csv", "labels.csv", "--model_name", "cifarnet", "--train_image_size", "32",
+               "--optimizer", "adam", "--log_every_n_steps", "1"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # Before: flags accepted in silence, and a tf.layers.flatten UserWarning on every cifarnet/lenet run.
+    assert result.stderr.splitlines() == [
+        "warning: ignored, as these flags do nothing here (accepted so that research/slim's and the original's "
+        "commands run): --quantize_delay: quantization-aware training is not part of this suite; --dataset_name: "
+        "the data is the TFRecord of --tfrecord_file; --dataset_dir: the data is the TFRecord of --tfrecord_file; "
+        "--chemin_csv: the TFRecord holds the images and their labels"]
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """240 circles and squares of 64 pixels (tests/shapes.py), centred: only their outline tells them apart."""
+    from tests.shapes import make_shapes
+
+    return make_shapes(tmp_path_factory.mktemp("shapes"), 240, 64)
+
+
+@pytest.mark.slow
+def test_adam_with_its_default_epsilon_trains_cifarnet_on_64px_shapes(shapes, tmp_path, capsys):
+    # Before: --opt_epsilon defaulted to 1.0 (research/slim's, meant for RMSProp) and cifarnet's preprocessing
+    # cropped the central 32x32 of the 64 px images (one colour): held-out accuracy stayed at chance (0.56 after
+    # 200 steps). Now Adam gets its own 1e-8 and the images are shrunk to 32 px first.
+    import eval_image_classifier
+
+    argv = ["--tfrecord_file", shapes["tfrecord"], "--chemin_liste_labels", shapes["classes"], "--train_dir",
+            str(tmp_path), "--model_name", "cifarnet", "--max_number_of_steps", "150", "--batch_size", "16",
+            "--optimizer", "adam", "--learning_rate", "0.001", "--learning_rate_decay_type", "fixed",
+            "--log_every_n_steps", "50", "--seed", "1"]
+    assert run_main(train_image_classifier.main, argv) == 0
+    config = json.loads((tmp_path / "train_config.json").read_text())
+    assert (config["optimizer"], config["opt_epsilon"], config["image_size"]) == ("adam", 1e-8, 32)
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert result["num_images"] > 40 and result["Accuracy"] > 0.85, capsys.readouterr().out[-3000:]

@@ -233,14 +233,69 @@ def test_legacy_csv_is_read_and_not_rebuilt(demo):
         name: sorted(names, key=ALL_CLASSES.index) for name, names in labels.items()}
 
 
-def test_existing_csv_decides_which_images_go_in(demo):
+def test_an_unchanged_csv_is_read_and_left_as_it_is(demo, capsys):
+    p, labels = demo
+    assert run(p) == 0
+    before = p["csv"].read_bytes()
+    capsys.readouterr()
+    assert run(p) == 0
+    out = capsys.readouterr()
+    assert "matches the images and annotation files" in out.out and "warning" not in out.err
+    assert "skipped no file" not in out.out
+    assert p["csv"].read_bytes() == before and len(read_records(str(p["tfrecord"]))) == len(labels)
+
+
+def add_face(p, name, labels):
+    """Copies face_00001's image under `name` with annotation `labels`."""
+    source = [f for f in os.listdir(p["images"]) if f.startswith("face_00001.")][0]
+    extension = source.rsplit(".", 1)[1]
+    (p["images"] / ("%s.%s" % (name, extension))).write_bytes((p["images"] / source).read_bytes())
+    (p["annotations"] / (name + ".txt")).write_text("\n".join(labels) + "\n")
+    return "%s.%s" % (name, extension)
+
+
+def test_a_csv_that_no_longer_matches_the_folders_is_rebuilt_saying_why(demo, capsys):
+    # Before: conversion with an existing CSV ignored images added since and annotation files edited since.
+    p, labels = demo
+    assert run(p) == 0
+    added = add_face(p, "face_new", ["femme", "vieux"])
+    gone = [f for f in os.listdir(p["images"]) if f.startswith("face_00002.")][0]
+    os.remove(p["images"] / gone)
+    (p["annotations"] / "face_00003.txt").write_text("homme\njeune\n")
+    capsys.readouterr()
+    assert run(p) == 0
+    out = capsys.readouterr().out
+    assert "no longer matched the folders" in out
+    assert "1 new image(s) (%s)" % added in out
+    assert "1 image(s) gone or no longer converted (%s)" % gone in out
+    assert "1 image(s) with other labels in their annotation file (face_00003." in out
+    records = {name.rsplit(".", 1)[0]: record[3] for name, record in read_records(str(p["tfrecord"])).items()}
+    assert records["face_new"] == ["femme", "vieux"] and records["face_00003"] == ["homme", "jeune"]
+    assert "face_00002" not in records and len(records) == len(labels)
+    csv_images = {row.split(",")[0] for row in p["csv"].read_text().splitlines()[1:]}
+    assert csv_images == set(records)
+
+
+def test_a_pinned_csv_is_used_as_it_is_and_the_images_it_leaves_out_are_named(demo, capsys):
     p, labels = demo
     assert run(p) == 0
     rows = p["csv"].read_text().splitlines()
     kept = [row for row in rows if not row.startswith("face_00000,")]
     p["csv"].write_text("\n".join(kept) + "\n")
+    edited = p["csv"].read_bytes()
+    capsys.readouterr()
+    assert run(p, "--keep_csv") == 0
+    out = capsys.readouterr()
+    assert p["csv"].read_bytes() == edited and len(read_records(str(p["tfrecord"]))) == len(labels) - 1
+    assert re.search(r"warning: 1 image\(s\) of .* are not in the CSV and were left out \(face_00000\.", out.err)
+    assert "drop --keep_csv" in out.err
+    # Without the annotations the CSV cannot be checked: the images it leaves out are named all the same.
+    assert run(p, labels_dir=False) == 0
+    assert "left out (face_00000." in capsys.readouterr().err
+    # Unpinned, the CSV is checked against the folders: the image comes back.
     assert run(p) == 0
-    assert len(read_records(str(p["tfrecord"]))) == len(labels) - 1
+    assert "1 new image(s) (face_00000." in capsys.readouterr().out
+    assert len(read_records(str(p["tfrecord"]))) == len(labels)
     assert run(p, "--rebuild_csv") == 0
     assert len(read_records(str(p["tfrecord"]))) == len(labels)
 

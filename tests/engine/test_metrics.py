@@ -1,4 +1,6 @@
 """engine.metrics against hand computations on tiny fixed sets."""
+import re
+
 import numpy as np
 import pytest
 
@@ -20,10 +22,23 @@ def test_single_label_metrics_match_a_hand_computation():
     assert result["num_images"] == 6
     assert result["Accuracy"] == pytest.approx(4 / 6)
     assert "Recall_5" not in result  # only 3 classes
-    assert result["per_class"]["a"] == {"accuracy": 0.5, "count": 2}
-    assert result["per_class"]["b"] == {"accuracy": 1.0, "count": 1}
-    assert result["per_class"]["c"]["accuracy"] == pytest.approx(2 / 3)
+    # a: predicted for rows 0 and 4, right once; b: predicted for rows 1 and 2, right once; c: rows 3 and 5.
+    assert result["per_class"]["a"] == {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5, "count": 2}
+    assert result["per_class"]["b"] == pytest.approx(
+        {"accuracy": 1.0, "precision": 0.5, "recall": 1.0, "f1": 2 / 3, "count": 1})
+    assert result["per_class"]["c"] == pytest.approx(
+        {"accuracy": 2 / 3, "precision": 1.0, "recall": 2 / 3, "f1": 0.8, "count": 3})
+    assert result["mean_f1"] == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
     assert result["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    table = metrics.table(result, "single")
+    # The console shows precision, recall and F1 per class, then the confusion matrix, a row per true class.
+    assert re.search(r"\n  c +1\.0000 +0\.6667 +0\.8000 +3\n", table)
+    assert "confusion matrix" in table
+    rows = table.split("confusion matrix")[1].splitlines()[2:]
+    assert [row.split()[1:] for row in rows] == [["1", "1", "0"], ["0", "1", "0"], ["1", "0", "2"]]
+    assert [row.split()[0] for row in rows] == ["1:a", "2:b", "3:c"]
+    frame = metrics.per_class_table(result)
+    assert list(frame["class"]) == names and list(frame["f1"]) == pytest.approx([0.5, 2 / 3, 0.8])
 
 
 def test_recall_at_5_counts_the_true_class_among_the_five_best():

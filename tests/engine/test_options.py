@@ -39,3 +39,43 @@ def test_choices_come_from_the_code_tables(capsys):
     error = capsys.readouterr().err
     assert all(name in error for name in OPTIMIZERS)
     assert parser.parse_args(["--learning_rate_decay_type", DECAY_TYPES[-1]]).learning_rate_decay_type == DECAY_TYPES[-1]
+
+
+def test_the_model_names_of_help_are_the_nets_registry():
+    # --help lists MODEL_NAMES without importing TensorFlow; they must be the registry's, no more, no less.
+    from engine.options import MODEL_NAMES
+    from nets import nets_factory
+
+    assert list(MODEL_NAMES) == nets_factory.list_models()
+
+
+@pytest.mark.parametrize("optimizer, epsilon", [("rmsprop", 1.0), ("adam", 1e-8), ("adadelta", 1e-8)])
+def test_opt_epsilon_defaults_to_each_optimizers_own(optimizer, epsilon):
+    from core.compat import tf
+    from engine.optimization import configure_optimizer
+
+    parser = train_image_classifier.build_parser()
+    options = train_image_classifier.options_from_args(parser.parse_args(["--optimizer", optimizer]))
+    assert options.optimization.opt_epsilon == epsilon
+    # What TensorFlow's optimizer then holds (research/slim's 1.0 made Adam's steps ~1000 times too small).
+    with tf.Graph().as_default():
+        built = configure_optimizer(options.optimization, 0.01)
+        assert getattr(built, "_epsilon", getattr(built, "_epsilon_t", None)) == epsilon
+    explicit = parser.parse_args(["--optimizer", optimizer, "--opt_epsilon", "0.5"])
+    assert train_image_classifier.options_from_args(explicit).optimization.opt_epsilon == 0.5
+
+
+def test_help_shows_the_per_optimizer_epsilon_and_the_summary_cadence(capsys):
+    with pytest.raises(SystemExit):
+        train_image_classifier.build_parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default: per optimizer, rmsprop 1, adam 1e-08, adadelta 1e-08" in text
+    assert "--save_summaries_steps" in text and "a tenth of --max_number_of_steps" in text
+
+
+@pytest.mark.parametrize("steps, flag, every", [(300, None, 30), (40, None, 4), (5000, None, 100), (None, None, 100),
+                                                (300, 7, 7), (300, 0, 0)])
+def test_the_summary_cadence_gives_short_runs_a_curve(steps, flag, every):
+    from engine.options import summary_every_steps
+
+    assert summary_every_steps(TrainOptions(max_number_of_steps=steps, save_summaries_steps=flag)) == every

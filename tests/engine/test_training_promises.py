@@ -3,7 +3,6 @@ restored weights, and clones average their gradients (research/slim's model_depl
 import functools
 
 import numpy as np
-import pytest
 
 import train_image_classifier
 from core.cli import run_main

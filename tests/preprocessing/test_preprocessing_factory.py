@@ -117,3 +117,43 @@ def test_unknown_name_lists_valid_names():
         preprocessing_factory.get_preprocessing("not_a_net")
     message = str(error.value)
     assert "not_a_net" in message and "cifarnet, inception, lenet, vgg" in message
+
+
+def _framed(height, width, frame=4):
+    """Black image with a white frame `frame` pixels wide: what a crop of the centre would miss."""
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:frame], image[-frame:], image[:, :frame], image[:, -frame:] = 255, 255, 255, 255
+    return image
+
+
+@pytest.mark.parametrize("name, size", [("lenet", 28), ("cifarnet", 32)])
+def test_lenet_and_cifarnet_shrink_larger_images_to_the_network_size_first(name, size):
+    # research/slim cropped the central 28x28 or 32x32 out of any image: on a 64 px image the network saw
+    # its centre only (here all black). Now the whole image is shrunk to the network size, frame included.
+    for is_training in (False, True):
+        values = _run_in_graph(name, is_training, _framed(64, 64), size, size)
+        bright = values > values.mean()
+        if not is_training:
+            assert bright[0].all() and bright[-1].all() and bright[:, 0].all() and bright[:, -1].all()
+            assert not bright[size // 2 - 4:size // 2 + 4, size // 2 - 4:size // 2 + 4].any()
+        else:  # padding and a random crop move the frame by up to 4 pixels, and the flip mirrors it
+            assert bright[:8].any() and bright[-8:].any()
+    # A wider image keeps its aspect ratio: 96x64 -> 48x32, then the central 32x32 (the side frames drop out).
+    wide = _run_in_graph("lenet", False, _framed(64, 96), 32, 32)
+    assert (wide[0] > 0).all() and (wide[-1] > 0).all() and (wide[8:24, 0] < 0).all()
+
+
+@pytest.mark.parametrize("name, size", [("lenet", 28), ("cifarnet", 32)])
+def test_images_of_the_network_size_or_smaller_are_not_resampled(name, size):
+    image = _random_image(size, size, seed=3)
+    values = _run_in_graph(name, False, image, size, size)
+    pixels = image.astype(np.float32)
+    expected = (pixels - 128.0) / 128.0 if name == "lenet" else (pixels - pixels.mean()) / pixels.std()
+    np.testing.assert_allclose(values, expected, atol=1e-4)
+    small = _run_in_graph(name, False, _random_image(20, 40, seed=4), size, size)  # 20 < size: padded, as before
+    assert small.shape == (size, size, 3)
+
+
+def test_the_resize_is_recorded_in_the_eval_description():
+    for name in ("lenet", "cifarnet"):
+        assert "shrink" in preprocessing_factory.get_eval_description(name)["resize"]
