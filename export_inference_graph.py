@@ -34,7 +34,7 @@ from engine.flags import (
     models_help,
     warn_ignored,
 )
-from engine.options import TFLITE_QUANTIZATIONS
+from engine.options import MIXED_PRECISION_MODES, TFLITE_QUANTIZATIONS
 
 # research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir", "is_video_model", "num_frames")
@@ -88,6 +88,10 @@ def build_parser():
     add_bool_flag(model, "use_grayscale", None, "record that images are made gray (3 equal channels)")
     add_bool_flag(model, "is_training", False,
                   "build the network in training mode (dropout, batch statistics); inference needs false")
+    model.add_argument("--mixed_precision", choices=MIXED_PRECISION_MODES, default=None,
+                       help="the compute mode recorded for label_image, which runs a bf16 graph in bfloat16 on "
+                       "CPUs with AVX512_BF16 or AMX and in float32 elsewhere; the graph itself stays float32 "
+                       "(default: the training run's, else none)")
     add_ignored_flags(model, IGNORED_FLAGS)
     return parser
 
@@ -140,7 +144,8 @@ def main(argv=None):
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
         label_mode=decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,
         batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
-        use_grayscale=settings.use_grayscale, is_training=args.is_training)
+        use_grayscale=settings.use_grayscale, is_training=args.is_training,
+        mixed_precision=args.mixed_precision or config.get("mixed_precision") or "none")
     graph_def = export.build_inference_graph(spec)
     meta = export.metadata(spec)
     shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]

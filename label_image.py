@@ -58,6 +58,10 @@ def build_parser():
     scaling.add_argument("--input_std", type=float, default=None,
                          help="with --input_mean: resize, then (x - mean) / std (default: the recorded "
                          "preprocessing; with --input_mean alone %g)" % HELP_STD)
+    scaling.add_argument("--mixed_precision", choices=("auto", "none", "bf16"), default="auto",
+                         help="bf16: run a frozen graph in bfloat16 (TensorFlow's oneDNN rewrite; CPUs with "
+                         "AVX512_BF16 or AMX); auto: bf16 when the export recorded it and this CPU has them, else "
+                         "float32 (default: auto)")
     output = parser.add_argument_group("output")
     output.add_argument("--top_k", type=int, default=5,
                         help="labels shown per image, best first, 0 for all (default: %(default)s)")
@@ -102,7 +106,7 @@ def main(argv=None):
     from engine import labeling, runtimes
 
     paths = labeling.list_images(args.image)
-    classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer)
+    classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer, args.mixed_precision)
     if not meta and args.input_mean is None and args.input_std is None:
         warn("%s records no export metadata: scaling pixels as (x - %g) / %g; pass --input_mean and "
              "--input_std to match the training" % (args.graph, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD))

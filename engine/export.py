@@ -43,6 +43,7 @@ class ExportSpec:
     preprocessing_name: str = None  # None: the network's
     use_grayscale: bool = False
     is_training: bool = False
+    mixed_precision: str = "none"  # how training computed; label_image runs a recorded bf16 where it can
 
     @property
     def num_classes(self):
@@ -70,6 +71,7 @@ def metadata(spec):
         "labels_offset": spec.labels_offset,
         "classes": list(spec.classes[spec.labels_offset:]),
         "is_training": bool(spec.is_training),
+        "mixed_precision": spec.mixed_precision,
     }
 
 

@@ -86,16 +86,21 @@ def _is_onnx(data):
     return True
 
 
-def open_model(path, input_layer=None, output_layer=None):
+def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"):
     """(classifier, metadata dict) for the model at `path`, any format; the classifier has `predict`,
-    `input_dims`, `batch_size`, `num_outputs` and `close` (see labeling.Classifier)."""
+    `input_dims`, `batch_size`, `num_outputs` and `close` (see labeling.Classifier). `mixed_precision`:
+    "bf16" runs a frozen graph in bfloat16, "auto" does where the export recorded bf16 and the CPU runs it
+    natively (engine/mixed_precision.py), "none" runs float32."""
     kind, data = detect_format(path)
+    if kind != GRAPH_DEF and mixed_precision == "bf16":
+        raise UserError("--mixed_precision bf16 runs frozen graphs (.pb) only; %s is a %s: drop the flag"
+                        % (path, kind))
     if kind == GRAPH_DEF:
         graph_def = labeling.check_frozen(labeling.parse_graph_def(data), path)
         meta = labeling.graph_metadata(graph_def, path)
         output_layer = output_layer or meta.get("output_node") or _only_output(graph_def, path)
         return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or labeling.INPUT_NODE,
-                                   output_layer, path), meta
+                                   output_layer, path, config=_session_config(mixed_precision, meta)), meta
     if kind == SAVED_MODEL:
         meta = _json_file(os.path.join(path, SAVED_MODEL_METADATA)) or {}
         return SavedModelClassifier(path, meta, input_layer, output_layer), meta
@@ -104,6 +109,19 @@ def open_model(path, input_layer=None, output_layer=None):
         return TFLiteClassifier(path, meta, input_layer, output_layer), meta
     classifier = OnnxClassifier(path, data, input_layer, output_layer)
     return classifier, classifier.meta or read_metadata_file(path) or {}
+
+
+def _session_config(requested, meta):
+    """The frozen graph's session configuration: bf16 when asked (refused where the CPU lacks it), or, with
+    "auto", when the export recorded bf16 and the CPU runs it natively; float32 otherwise."""
+    from engine import mixed_precision
+
+    if requested == "auto":
+        wanted = meta.get("mixed_precision") == "bf16" and mixed_precision.check_support("bf16")[0]
+        requested = "bf16" if wanted else "none"
+    elif requested == "bf16":
+        mixed_precision.require_support("bf16")
+    return mixed_precision.session_config(requested, "grappler") if requested == "bf16" else None
 
 
 def _only_output(graph_def, path):

@@ -1,5 +1,5 @@
 """Helpers of test_export_inference_graph.py and test_label_image.py (no tests here): a tiny trained model, TFRecords
-whose encoded bytes are also written as files, and the evaluation pipeline's probabilities."""
+whose encoded bytes are also written as files, and the probabilities evaluation computes (through its own code)."""
 import os
 import subprocess
 import sys
@@ -9,11 +9,9 @@ import numpy as np
 import export_inference_graph
 import train_image_classifier
 from core.cli import run_main
-from core.compat import slim, tf
+from core.compat import tf
 from datasets import tfrecord_format as fmt
-from datasets.input_pipeline import build_dataset
 from nets import nets_factory
-from preprocessing import preprocessing_factory
 from tests.conftest import ROOT
 
 
@@ -80,36 +78,28 @@ def write_tfrecord(path, images):
 
 def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode, checkpoint,
                        save_random=False, preprocessing_name=None):
-    """{filename: probabilities} from the evaluation pipeline (build_dataset, is_training=False) and the
-    network restored from `checkpoint`; with `save_random`, random weights are saved there first."""
+    """{filename: probabilities} as eval_image_classifier.py computes them: engine.evaluation.Evaluator over
+    every record of `tfrecord`, the network restored from `checkpoint`; with `save_random`, the network's
+    random initial weights are saved there first."""
+    from engine import evaluation
+    from engine.options import EvalOptions
+    from engine.settings import Settings
+
     spec = nets_factory.get_spec(model_name)
-    graph = tf.Graph()
-    with graph.as_default():
-        preprocess = preprocessing_factory.get_preprocessing(preprocessing_name or spec.preprocessing_name,
-                                                             is_training=False)
-        dataset = build_dataset(tfrecord, "all", 25.0, num_classes, preprocess, image_size, batch_size=4,
-                                is_training=False)
-        batch = tf.data.make_one_shot_iterator(dataset).get_next()
-        network_fn = nets_factory.get_network_fn(model_name, num_classes, is_training=False)
-        logits, end_points = network_fn(batch["images"])
-        if label_mode == "single":
-            probabilities = nets_factory.predictions_end_point(end_points)
-        else:
-            probabilities = tf.sigmoid(logits)
-        saver = tf.train.Saver(slim.get_model_variables())
-        with tf.Session(graph=graph) as session:
-            if save_random:
+    if save_random:
+        with tf.Graph().as_default():
+            nets_factory.get_network_fn(model_name, num_classes)(tf.zeros([1, image_size, image_size, 3]))
+            with tf.Session() as session:
                 session.run(tf.global_variables_initializer())
-                saver.save(session, checkpoint, write_meta_graph=False)
-            saver.restore(session, checkpoint)
-            found = {}
-            while True:
-                try:
-                    values = session.run({"p": probabilities, "f": batch["filenames"]})
-                except tf.errors.OutOfRangeError:
-                    break
-                for name, row in zip(values["f"], values["p"]):
-                    found[os.path.basename(name.decode("utf-8"))] = row
+                tf.train.Saver().save(session, checkpoint, write_meta_graph=False)
+    settings = Settings(model_name, image_size, preprocessing_name or spec.preprocessing_name, False, tfrecord,
+                        "unused.txt", ["c%d" % i for i in range(num_classes)], 25.0, 0, label_mode)
+    found = {}
+    with evaluation.Evaluator(settings, label_mode, EvalOptions(eval_dir="unused", split="all",
+                                                                batch_size=4)) as evaluator:
+        for values in evaluator.predictions(checkpoint):
+            for name, row in zip(values["filenames"], values["probabilities"]):
+                found[os.path.basename(name.decode("utf-8"))] = row
     return found
 
 

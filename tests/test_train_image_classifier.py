@@ -51,10 +51,31 @@ def test_multi_label_training_lowers_the_loss_and_records_its_config(faces, tmp_
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path))
 
 
+def loss_op_types(train_dir):
+    """The cross-entropy op types of the training graph written into the event file of `train_dir`."""
+    for name in os.listdir(train_dir):
+        if name.startswith("events.out.tfevents"):
+            for event in tf.train.summary_iterator(os.path.join(train_dir, name)):
+                if event.graph_def:
+                    graph_def = tf.GraphDef.FromString(event.graph_def)
+                    # tf.losses.sigmoid_cross_entropy computes log1p(exp(-|x|)); the softmax loss is one op.
+                    return {node.op for node in graph_def.node
+                            if node.op in ("SoftmaxCrossEntropyWithLogits", "Log1p")}
+    raise AssertionError("no graph in the event files of %s" % train_dir)
+
+
 def test_single_label_data_trains_with_softmax(gender_faces, tmp_path, capsys):
     assert train(gender_faces, tmp_path, 3) == 0
     assert "single-label, 2 classes" in capsys.readouterr().out
     assert json.loads((tmp_path / "train_config.json").read_text())["label_mode"] == "single"
+    ops = loss_op_types(tmp_path)
+    assert ops == {"SoftmaxCrossEntropyWithLogits"}
+
+
+def test_multi_label_data_trains_with_a_sigmoid_per_label(faces, tmp_path):
+    assert train(faces, tmp_path, 1) == 0
+    ops = loss_op_types(tmp_path)
+    assert ops == {"Log1p"}
 
 
 def test_resume_continues_the_step_count(faces, tmp_path, capsys):
@@ -101,7 +122,8 @@ def test_fine_tuning_restores_all_but_excluded_scopes_and_trains_only_the_traina
 
 def test_two_clones_on_cpu_train(faces, tmp_path, capsys):
     assert train(faces, tmp_path, 2, "--num_clones", "2", "--clone_on_cpu", "True") == 0
-    assert os.path.exists(tmp_path / "model.ckpt-2.index")
+    names = set(checkpoint_values(tmp_path / "model.ckpt-2"))
+    assert "LeNet/conv1/weights" in names and not [name for name in names if "clone" in name]  # shared
     assert train(faces, tmp_path / "odd", 2, "--num_clones", "3", "--clone_on_cpu") == 2
     assert "multiple of --num_clones" in capsys.readouterr().err
 

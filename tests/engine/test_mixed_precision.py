@@ -1,6 +1,7 @@
 """engine/mixed_precision.py: float32 variables under bf16/fp16 compute, loss scaling, support checks, and
 `--mixed_precision` end to end (checkpoints that evaluate in float32)."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -265,3 +266,40 @@ def test_evaluation_builds_the_network_in_the_mode_asked(faces, mode, dtype):
     with evaluation.Evaluator(settings, "multi", EvalOptions(eval_dir="unused", mixed_precision=mode)) as evaluator:
         assert _op_dtypes(evaluator.graph, "Conv2D") == {dtype}
         assert evaluator.fetches["probabilities"].dtype == tf.float32
+
+
+def test_export_records_the_runs_mode_and_label_image_runs_bf16_only_where_the_cpu_does(
+        faces, tmp_path, capsys, monkeypatch):
+    import export_inference_graph
+    import label_image
+    from engine import graph_metadata, runtimes
+    from tests.export_support import load_graph_def
+
+    monkeypatch.setattr(mixed_precision, "check_support", lambda mode, *_: (True, "test: bf16 allowed"))
+    train_dir = tmp_path / "train"
+    assert run_main(train_image_classifier.main, [
+        "--tfrecord_file", faces.tfrecord, "--train_dir", str(train_dir), "--model_name", "lenet",
+        "--train_image_size", "28", "--batch_size", "8", "--max_number_of_steps", "2",
+        "--mixed_precision", "bf16"]) == 0
+    frozen = str(tmp_path / "frozen.pb")
+    assert run_main(export_inference_graph.main, ["--checkpoint_path", str(train_dir), "--frozen_graph", frozen]) == 0
+    meta = graph_metadata.read_metadata(load_graph_def(frozen))
+    assert meta["mixed_precision"] == "bf16"
+    assert _op_dtypes_of(load_graph_def(frozen), "Conv2D") == {"float32"}  # the graph itself stays float32
+
+    # Where the CPU runs bf16: the oneDNN rewrite is asked for; elsewhere, float32 without a word.
+    assert _rewrite(runtimes._session_config("auto", meta))
+    assert not runtimes._session_config("none", meta)
+    assert not runtimes._session_config("auto", dict(meta, mixed_precision="none"))
+    monkeypatch.setattr(mixed_precision, "check_support", lambda mode, *_: (False, "no AVX512_BF16 here"))
+    assert runtimes._session_config("auto", meta) is None
+    image = os.path.join(faces.images, sorted(os.listdir(faces.images))[0])
+    capsys.readouterr()
+    assert run_main(label_image.main, ["--image", image, "--graph", frozen]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 5
+    assert run_main(label_image.main, ["--image", image, "--graph", frozen, "--mixed_precision", "bf16"]) == 2
+    assert "--mixed_precision bf16 is not supported here: no AVX512_BF16 here" in capsys.readouterr().err
+
+
+def _op_dtypes_of(graph_def, op_type):
+    return {tf.as_dtype(node.attr["T"].type).name for node in graph_def.node if node.op == op_type}
