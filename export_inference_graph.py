@@ -69,12 +69,13 @@ def build_parser():
                          help="SavedModel directory to write (TensorFlow Serving: <base>/<version>, e.g. "
                          "serving/faces/1), with signatures serving_default (preprocessed float images) and "
                          "serving_bytes (encoded JPEG/PNG strings)")
-    formats.add_argument("--tflite", default=None, help="TFLite model to write (run it with LiteRT), e.g. faces.tflite")
+    formats.add_argument("--tflite", default=None,
+                         help="TFLite model to write (run it with LiteRT), e.g. faces.tflite (default: none)")
     formats.add_argument("--tflite_quantize", choices=TFLITE_QUANTIZATIONS, default="none",
                          help="TFLite weights: none (float32), dynamic (int8 weights) or float16 (default: none)")
     formats.add_argument("--onnx", default=None,
                          help="ONNX model to write through tf2onnx (pip install -r requirements-onnx.txt), e.g. "
-                         "faces.onnx")
+                         "faces.onnx (default: none)")
     model = parser.add_argument_group("model")
     model.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
     model.add_argument("--image_size", "--eval_image_size", "--train_image_size", dest="image_size",

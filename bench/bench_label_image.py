@@ -19,11 +19,9 @@ each figure is the median of its rounds. Figures:
 Ratios are ours / Keras for times (below 1: label_image is faster).
 """
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -50,22 +48,6 @@ scores = np.asarray(model.predict_on_batch(x))[0]
 for index in np.argsort(-scores)[:5]:
     print("%d (score = %.5f)" % (index, scores[index]))
 '''
-
-
-def _alternating_medians(functions, rounds, warmup, repeats=1):
-    """{name: median seconds} of each function in `functions` ({name: fn}), timed in `rounds` alternating
-    rounds of `repeats` calls each, after `warmup` calls of each."""
-    for function in functions.values():
-        for _ in range(warmup):
-            function()
-    times = {name: [] for name in functions}
-    for _ in range(rounds):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            for _ in range(repeats):
-                function()
-            times[name].append((time.perf_counter() - start) / repeats)
-    return {name: statistics.median(values) for name, values in times.items()}, times
 
 
 def _frozen_graph(model_name, image_size, path):
@@ -151,14 +133,14 @@ def run(smoke=False, rounds=None, batch_size=32):
         keras_calls = _compiled_keras_call(model)
         single = {"ours_" + name: (lambda c=classifier: c.predict(one)) for name, classifier in classifiers.items()}
         single.update({"keras_" + name: (lambda f=call: f(one)) for name, call in keras_calls.items()})
-        latency, latency_rounds = _alternating_medians(single, rounds, warmup, repeats=5 if not smoke else 1)
+        latency, latency_rounds = common.alternating_medians(single, rounds, warmup, repeats=5 if not smoke else 1)
         keras_call = min(keras_calls, key=lambda name: latency["keras_" + name])
 
         folder = {"ours_" + name: (lambda c=classifier: _folder_labeling(paths, reader.read, c.predict))
                   for name, classifier in classifiers.items()}
         folder["keras_" + keras_call] = lambda: _folder_labeling(
             paths, lambda path: _keras_read(path, image_size), keras_calls[keras_call])
-        per_folder, folder_rounds = _alternating_medians(folder, rounds, 1)
+        per_folder, folder_rounds = common.alternating_medians(folder, rounds, 1)
         agreement = None
         if bf16_supported:
             images = np.stack([reader.read(path) for path in paths])
@@ -173,7 +155,7 @@ def run(smoke=False, rounds=None, batch_size=32):
         script = os.path.join(root, "keras_label.py")
         with open(script, "w") as handle:
             handle.write(KERAS_SCRIPT)
-        processes, process_times = _alternating_medians({
+        processes, process_times = common.alternating_medians({
             "ours": lambda: _run_process([sys.executable, os.path.join(ROOT, "label_image.py"), "--image",
                                           paths[0], "--graph", graph_path]),
             "keras": lambda: _run_process([sys.executable, script, keras_path, paths[0]]),

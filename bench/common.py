@@ -128,6 +128,22 @@ def step_seconds(step_fn, steps):
     return times
 
 
+def alternating_medians(functions, rounds, warmup, repeats=1):
+    """{name: median seconds} of each function in `functions` ({name: fn}), timed in `rounds` alternating
+    rounds of `repeats` calls each, after `warmup` calls of each."""
+    for function in functions.values():
+        for _ in range(warmup):
+            function()
+    times = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                function()
+            times[name].append((time.perf_counter() - start) / repeats)
+    return {name: statistics.median(values) for name, values in times.items()}, times
+
+
 def median_seconds(function, repeats):
     times = []
     for _ in range(repeats):

@@ -41,29 +41,9 @@ BENCHMARKS = {
 COLUMNS = ("benchmark", "measure", "ours", "baseline", "unit", "ratio", "target", "met", "note")
 
 
-def conversion_rows(result):
-    from bench.common import row
-
-    return [row("conversion", "conversion vs plain read of the same files (%d images of %d px, %d workers)"
-                % (result["images"], result["size"], result["workers"]),
-                max(result["convert_images_per_s"], result["convert_no_pool_images_per_s"]),
-                result["plain_read_images_per_s"], target=result.get("target_ratio", 0.5),
-                note="from an existing CSV: %.0f images/s" % result["convert_from_csv_images_per_s"])]
-
-
-# Benchmarks whose run() returns no `rows` get them from these.
-ROW_BUILDERS = {"conversion": conversion_rows}
-
-
 def rows_of(name, result):
-    if "rows" in result:
-        return result["rows"]
-    if name in ROW_BUILDERS:
-        try:
-            return ROW_BUILDERS[name](result)
-        except (KeyError, TypeError) as error:
-            return [_note_row(name, "result without the expected figures (%s): see the JSON" % error)]
-    return [_note_row(name, "see the JSON")]
+    """The table rows of a benchmark's result (every benchmark's run() returns them)."""
+    return result.get("rows") or [_note_row(name, "result without rows: see the JSON")]
 
 
 def _note_row(name, note):

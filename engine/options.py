@@ -108,7 +108,8 @@ class TrainOptions:
     save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
-    seed: int = dataclasses.field(default=None, metadata={"help": "graph-level random seed (default: none, each run differs)"})
+    seed: int = dataclasses.field(
+        default=None, metadata={"help": "graph-level random seed (default: none, each run differs)"})
     mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
 
 
@@ -117,18 +118,20 @@ class ClusterOptions:
     """Training on several machines (engine/cluster_config.py). The cluster comes from TF_CONFIG in the
     environment or from --ps_hosts/--worker_hosts/--job_name/--task; research/slim's replica flags keep their
     meaning and are checked against it."""
-    ps_hosts: str = dataclasses.field(
-        default=None, metadata={"help": "comma-separated host:port of the parameter servers (instead of TF_CONFIG)"})
-    worker_hosts: str = dataclasses.field(
-        default=None, metadata={"help": "comma-separated host:port of the workers; the first is the chief"})
-    job_name: str = dataclasses.field(
-        default=None, metadata={"choices": ("ps", "worker"), "help": "this process's job in the cluster"})
+    ps_hosts: str = dataclasses.field(default=None, metadata={
+        "help": "comma-separated host:port of the parameter servers (default: TF_CONFIG's, else none: one process "
+                "trains alone)"})
+    worker_hosts: str = dataclasses.field(default=None, metadata={
+        "help": "comma-separated host:port of the workers; the first is the chief (default: TF_CONFIG's)"})
+    job_name: str = dataclasses.field(default=None, metadata={
+        "choices": ("ps", "worker"), "help": "this process's job in the cluster (default: TF_CONFIG's)"})
     task: int = dataclasses.field(
         default=None, metadata={"help": "this process's index in its job (default: 0, or TF_CONFIG's)"})
     num_ps_tasks: int = dataclasses.field(default=None, metadata={
-        "help": "number of parameter servers, checked against the cluster (0: variables on the worker)"})
+        "help": "number of parameter servers, checked against the cluster (0: variables on the worker; "
+                "default: the cluster's)"})
     worker_replicas: int = dataclasses.field(
-        default=None, metadata={"help": "number of workers, checked against the cluster"})
+        default=None, metadata={"help": "number of workers, checked against the cluster (default: the cluster's)"})
     sync_replicas: bool = dataclasses.field(default=False, metadata={
         "help": "synchronous training: each global step applies --replicas_to_aggregate gradients together"})
     replicas_to_aggregate: int = dataclasses.field(
