@@ -28,25 +28,7 @@ from bench import common
 
 FULL = dict(models=(("inception_v3", None), ("mobilenet_v1", None)), rounds=15, repeats=5, warmup=5)
 SMOKE = dict(models=(("mobilenet_v1_025", 64),), rounds=2, repeats=3, warmup=2)
-CLASSES = ["homme", "femme", "yeux_ronds", "yeux_amandes", "nez_rond", "nez_pointu", "visage_rond",
-           "visage_carre", "jeune", "age_moyen", "vieux"]
 FORMATS = ("saved_model", "tflite", "tflite_dynamic", "tflite_float16", "onnx")
-
-
-def _frozen(model_name, image_size):
-    """(frozen GraphDef with random weights, metadata) of `model_name`, any batch size, multi-label."""
-    from core.compat import tf
-    from engine import export
-
-    spec = export.ExportSpec(model_name, image_size, CLASSES, label_mode="multi")
-    graph_def = export.build_inference_graph(spec)
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.import_graph_def(graph_def, name="")
-        with tf.Session(graph=graph) as session:
-            session.run([op for op in graph.get_operations() if op.type == "Assign"])
-            frozen = tf.graph_util.convert_variables_to_constants(session, graph_def, [spec.output_node])
-    return frozen, export.metadata(spec)
 
 
 def _size(path):
@@ -97,7 +79,7 @@ def _measure(classifiers, image, rounds, repeats, warmup):
 def _one_model(model_name, image_size, config, folder):
     from engine import runtimes
 
-    frozen, meta = _frozen(model_name, image_size)
+    frozen, meta = common.random_frozen_graph(model_name, image_size, "multi")
     paths, skipped = _write_formats(frozen, meta, folder)
     classifiers = {name: runtimes.open_model(path)[0] for name, path in paths.items()}
     image = np.random.default_rng(0).uniform(-1, 1, (1, image_size, image_size, 3)).astype(np.float32)

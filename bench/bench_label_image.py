@@ -31,8 +31,6 @@ from datasets import demo_faces
 from engine import export, labeling
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLASSES = ["homme", "femme", "yeux_ronds", "yeux_amandes", "nez_rond", "nez_pointu", "visage_rond",
-           "visage_carre", "jeune", "age_moyen", "vieux"]
 
 KERAS_SCRIPT = '''\
 import sys
@@ -51,15 +49,8 @@ for index in np.argsort(-scores)[:5]:
 
 
 def _frozen_graph(model_name, image_size, path):
-    """A frozen graph of `model_name` with random weights (no checkpoint needed to time it)."""
-    spec = export.ExportSpec(model_name, image_size, CLASSES)
-    graph_def = export.build_inference_graph(spec)
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.import_graph_def(graph_def, name="")
-        with tf.Session(graph=graph) as session:
-            session.run([op for op in graph.get_operations() if op.type == "Assign"])
-            frozen = tf.graph_util.convert_variables_to_constants(session, graph_def, [spec.output_node])
+    """A frozen graph of `model_name` with random weights written at `path` (no checkpoint needed to time it)."""
+    frozen, _meta = common.random_frozen_graph(model_name, image_size)
     export.write_graph(frozen, path)
     return path
 
@@ -69,7 +60,7 @@ def _keras_model(smoke, image_size):
 
     if not smoke:
         return keras.applications.InceptionV3(weights=None, input_shape=(image_size, image_size, 3),
-                                              classes=len(CLASSES))
+                                              classes=len(common.CLASSES))
     return keras.Sequential([
         keras.Input((image_size, image_size, 3)),
         keras.layers.Conv2D(32, 5, padding="same", activation="relu"),
@@ -78,7 +69,7 @@ def _keras_model(smoke, image_size):
         keras.layers.MaxPooling2D(2),
         keras.layers.Flatten(),
         keras.layers.Dense(1024, activation="relu"),
-        keras.layers.Dense(len(CLASSES), activation="softmax"),
+        keras.layers.Dense(len(common.CLASSES), activation="softmax"),
     ])
 
 

@@ -40,6 +40,11 @@ def read_metadata_file(graph_path):
     path = metadata_path(graph_path)
     if not os.path.isfile(path) or os.path.abspath(path) == os.path.abspath(graph_path):
         return None
+    return read_metadata_json(path)
+
+
+def read_metadata_json(path):
+    """The metadata dict of the JSON file `path`, or None when it is not one (unreadable, another format)."""
     try:
         with open(path, encoding="utf-8") as handle:
             value = json.load(handle)

@@ -22,7 +22,7 @@ import numpy as np
 
 from core.errors import UserError, first_line
 from engine import labeling
-from engine.graph_metadata import METADATA_FORMAT, read_metadata_file
+from engine.graph_metadata import read_metadata_file, read_metadata_json
 
 GRAPH_DEF, SAVED_MODEL, TFLITE, ONNX = "frozen graph", "SavedModel", "TFLite model", "ONNX model"
 SAVED_MODEL_METADATA = os.path.join("assets.extra", "export_metadata.json")  # engine.saved_model.METADATA_FILE
@@ -102,7 +102,7 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
         return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or labeling.INPUT_NODE,
                                    output_layer, path, config=_session_config(mixed_precision, meta)), meta
     if kind == SAVED_MODEL:
-        meta = _json_file(os.path.join(path, SAVED_MODEL_METADATA)) or {}
+        meta = read_metadata_json(os.path.join(path, SAVED_MODEL_METADATA)) or {}
         return SavedModelClassifier(path, meta, input_layer, output_layer), meta
     if kind == TFLITE:
         meta = read_metadata_file(path) or {}
@@ -130,15 +130,6 @@ def _only_output(graph_def, path):
         raise UserError("%s records no output node: pass --output_layer, one of %s"
                         % (path, ", ".join(outputs[:10]) or "its nodes"))
     return outputs[0]
-
-
-def _json_file(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) and value.get("format") == METADATA_FORMAT else None
 
 
 def _choose(flag, wanted, names, recorded, preferred, path):

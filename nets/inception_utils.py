@@ -50,6 +50,30 @@ def reduced_kernel_size_for_small_input(net, kernel_size):
     return [min(height, kernel_size[0]), min(width, kernel_size[1])]
 
 
+def logits_head(net, end_points, num_classes, global_pool, global_pool_name, kernel_size, dropout_keep_prob,
+                spatial_squeeze, prediction_fn):
+    """Inception v2's and v3's classification layers in scope `Logits`: global or `AvgPool_1a` pooling,
+    `PreLogits` dropout and the 1x1 `Conv2d_1c_1x1` logits. Returns (logits, end_points), or the pooled
+    features without `num_classes`."""
+    with tf.variable_scope("Logits"):
+        if global_pool:
+            net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True, name=global_pool_name)
+        else:
+            kernel = reduced_kernel_size_for_small_input(net, kernel_size)
+            net = end_points["AvgPool_1a"] = slim.avg_pool2d(
+                net, kernel, padding="VALID", scope="AvgPool_1a_{}x{}".format(*kernel))
+        if not num_classes:
+            return net, end_points
+        net = end_points["PreLogits"] = slim.dropout(net, keep_prob=dropout_keep_prob, scope="Dropout_1b")
+        logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
+                             scope="Conv2d_1c_1x1")
+        if spatial_squeeze:
+            logits = tf.squeeze(logits, [1, 2], name="SpatialSqueeze")
+    end_points["Logits"] = logits
+    end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
+    return logits, end_points
+
+
 def inception_arg_scope(weight_decay=0.00004, use_batch_norm=True, batch_norm_decay=0.9997,
                         batch_norm_epsilon=0.001, activation_fn=tf.nn.relu,
                         batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS, batch_norm_scale=False):

@@ -14,8 +14,7 @@ scope, global_pool)`. Every layer has max(int(depth * depth_multiplier), min_dep
 `data_format='NCHW'` needs `use_separable_conv=False`; here batch norm follows the data format too.
 """
 from core.compat import slim, tf
-from nets.inception_utils import (avg_pool, conv, inception_arg_scope, max_pool, module,
-                                  reduced_kernel_size_for_small_input)
+from nets.inception_utils import avg_pool, conv, inception_arg_scope, logits_head, max_pool, module
 from nets.nets_factory import ModelSpec, register_model
 
 _ROOT_END_POINTS = ("Conv2d_1a_7x7", "MaxPool_2a_3x3", "Conv2d_2b_1x1", "Conv2d_2c_3x3", "MaxPool_3a_3x3")
@@ -135,25 +134,8 @@ def inception_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
             net, end_points = inception_v2_base(inputs, scope=net_scope, min_depth=min_depth,
                                                 depth_multiplier=depth_multiplier)
-            with tf.variable_scope("Logits"):
-                if global_pool:
-                    net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True,
-                                                                     name="global_pool")
-                else:
-                    kernel = reduced_kernel_size_for_small_input(net, [7, 7])
-                    net = end_points["AvgPool_1a"] = slim.avg_pool2d(
-                        net, kernel, padding="VALID", scope="AvgPool_1a_{}x{}".format(*kernel))
-                if not num_classes:
-                    return net, end_points
-                net = end_points["PreLogits"] = slim.dropout(net, keep_prob=dropout_keep_prob,
-                                                             scope="Dropout_1b")
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                                     scope="Conv2d_1c_1x1")
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name="SpatialSqueeze")
-            end_points["Logits"] = logits
-            end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
-    return logits, end_points
+            return logits_head(net, end_points, num_classes, global_pool, "global_pool", [7, 7],
+                               dropout_keep_prob, spatial_squeeze, prediction_fn)
 
 
 inception_v2.default_image_size = 224

@@ -15,7 +15,7 @@ slim's irregular ones ('Mixed_5c/Branch_1/Conv_1_0c_5x5', 'Mixed_6a/Branch_0/Con
 3x3), which its checkpoints hold.
 """
 from core.compat import slim, tf
-from nets.inception_utils import (avg_pool, conv, inception_arg_scope, max_pool, module,
+from nets.inception_utils import (avg_pool, conv, inception_arg_scope, logits_head, max_pool, module,
                                   reduced_kernel_size_for_small_input, split)
 from nets.nets_factory import ModelSpec, register_model
 
@@ -162,25 +162,8 @@ def inception_v3(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0
                                     padding="SAME"):
                     end_points["AuxLogits"] = _aux_logits(end_points["Mixed_6e"], num_classes, depth,
                                                           spatial_squeeze)
-            with tf.variable_scope("Logits"):
-                if global_pool:
-                    net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True,
-                                                                     name="GlobalPool")
-                else:
-                    kernel = reduced_kernel_size_for_small_input(net, [8, 8])
-                    net = end_points["AvgPool_1a"] = slim.avg_pool2d(
-                        net, kernel, padding="VALID", scope="AvgPool_1a_{}x{}".format(*kernel))
-                if not num_classes:
-                    return net, end_points
-                net = end_points["PreLogits"] = slim.dropout(net, keep_prob=dropout_keep_prob,
-                                                             scope="Dropout_1b")
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                                     scope="Conv2d_1c_1x1")
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name="SpatialSqueeze")
-            end_points["Logits"] = logits
-            end_points["Predictions"] = prediction_fn(logits, scope="Predictions")
-    return logits, end_points
+            return logits_head(net, end_points, num_classes, global_pool, "GlobalPool", [8, 8],
+                               dropout_keep_prob, spatial_squeeze, prediction_fn)
 
 
 inception_v3.default_image_size = 299

@@ -80,6 +80,22 @@ def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activa
     return net
 
 
+def logits_head(net, end_points, net_scope, num_classes, global_pool, spatial_squeeze):
+    """The classification layers of ResNet v1 and v2: global pooling (`pool5`), the 1x1 `logits`
+    convolution, its squeeze and the softmax `predictions`. Returns (net, end_points): the pooled features
+    without `num_classes`."""
+    if global_pool:
+        net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True, name="pool5")
+    if num_classes:
+        net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None, scope="logits")
+        end_points[net_scope.name + "/logits"] = net
+        if spatial_squeeze:
+            net = tf.squeeze(net, [1, 2], name="SpatialSqueeze")
+            end_points[net_scope.name + "/spatial_squeeze"] = net
+        end_points["predictions"] = slim.softmax(net, scope="predictions")
+    return net, end_points
+
+
 def resnet_arg_scope(weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5,
                      batch_norm_scale=True, activation_fn=tf.nn.relu, use_batch_norm=True,
                      batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS):

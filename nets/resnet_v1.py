@@ -73,17 +73,8 @@ def resnet_v1(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
                 net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
             net = resnet_utils.stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
             end_points = slim.utils.convert_collection_to_dict(collection)
-            if global_pool:
-                net = end_points["global_pool"] = tf.reduce_mean(net, [1, 2], keepdims=True, name="pool5")
-            if num_classes:
-                net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                                  scope="logits")
-                end_points[net_scope.name + "/logits"] = net
-                if spatial_squeeze:
-                    net = tf.squeeze(net, [1, 2], name="SpatialSqueeze")
-                    end_points[net_scope.name + "/spatial_squeeze"] = net
-                end_points["predictions"] = slim.softmax(net, scope="predictions")
-            return net, end_points
+            return resnet_utils.logits_head(net, end_points, net_scope, num_classes, global_pool,
+                                            spatial_squeeze)
 
 
 resnet_v1.default_image_size = 224

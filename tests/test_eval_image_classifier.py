@@ -252,3 +252,25 @@ def test_a_classes_file_that_disagrees_with_the_records_is_refused(faces_model, 
     err = capsys.readouterr().err
     assert "class 1 is 'homme' in the records, 'femme' in the classes file" in err and "Traceback" not in err
     assert evaluate(bare, tmp_path / "eval", "--chemin_liste_labels", faces.classes, *common) == 0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model_name", "cifarnet", "--eval_image_size", "32"], "does not fit cifarnet"),
+    (["--model_name", "lenet", "--eval_image_size", "28", "--chemin_liste_labels", "GENDER"],
+     "does not fit lenet with 2 classes"),
+])
+def test_a_checkpoint_without_its_training_config_is_checked_against_the_network(
+        faces_model, gender_faces, tmp_path, capsys, extra, message):
+    """A checkpoint copied without its train_config.json (a published one, say): nothing recorded says what it
+    is, so the variables themselves are compared with the network's before anything is restored."""
+    import shutil
+
+    copy = tmp_path / "copied"
+    copy.mkdir()
+    for name in os.listdir(faces_model):
+        if name.startswith("model.ckpt-2."):
+            shutil.copy(os.path.join(str(faces_model), name), str(copy / name))
+    extra = [gender_faces.classes if item == "GENDER" else item for item in extra]
+    assert evaluate(copy / "model.ckpt-2", tmp_path / "eval", "--tfrecord_file", gender_faces.tfrecord, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

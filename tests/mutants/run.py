@@ -55,7 +55,8 @@ def applies(name, cwd=ROOT):
 
 
 def run(name, python=sys.executable, timeout=1800):
-    """("caught" | "missed" | "does not apply", seconds, last lines of pytest's output) for one mutant."""
+    """("caught" | "missed" | "does not apply" | "no tests ran" | "pytest error", seconds, last lines of
+    pytest's output) for one mutant: caught only when the named tests ran and failed."""
     info = header(name)
     scratch = tempfile.mkdtemp(prefix="mutant-%s-" % name)
     start = time.monotonic()
@@ -70,9 +71,8 @@ def run(name, python=sys.executable, timeout=1800):
         result = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + info["tests"],
                                 cwd=scratch, capture_output=True, text=True, timeout=timeout)
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-3:])
-        if result.returncode == 5:
-            return "no tests ran", time.monotonic() - start, tail
-        return ("caught" if result.returncode else "missed"), time.monotonic() - start, tail
+        outcome = {0: "missed", 1: "caught", 5: "no tests ran"}.get(result.returncode, "pytest error")
+        return outcome, time.monotonic() - start, tail
     finally:
         _git("worktree", "remove", "--force", scratch, check=False)
         shutil.rmtree(scratch, ignore_errors=True)
