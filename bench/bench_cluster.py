@@ -29,7 +29,7 @@ from bench import common
 
 FULL = dict(model_name="cifarnet", image_size=32, batch_size=32, images=400, face_size=64, steps=120, warmup=20,
             rounds=2)
-SMOKE = dict(model_name="lenet", image_size=28, batch_size=8, images=40, face_size=64, steps=14, warmup=4, rounds=1)
+SMOKE = dict(model_name="lenet", image_size=28, batch_size=8, images=40, face_size=64, steps=6, warmup=2, rounds=1)
 SIDES = ("one_process", "cluster_1_worker", "cluster_2_workers_async", "cluster_2_workers_sync")
 _STEP = re.compile(r"^(?:\[worker 0\] worker 0 \(chief, \w+\): )?step (\d+)/\d+: ")
 _STARTED = re.compile(r"^started (?:ps|worker) \d+ \(pid (\d+)\)")

@@ -15,7 +15,7 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from core.compat import tf
-from engine import labeling, runtimes, saved_model, tflite
+from engine import graph_metadata, labeling, runtimes, saved_model, tflite
 from tests.export_support import lenet_multi, lenet_single
 
 tf2 = tf.compat.v2
@@ -140,7 +140,7 @@ def test_formats_are_recognised_by_content_not_by_name(model, tmp_path):
 
 
 def test_saved_model_keeps_its_metadata_and_any_batch(model):
-    meta = runtimes._json_file(os.path.join(model["saved_model"], saved_model.METADATA_FILE))
+    meta = graph_metadata.read_metadata_json(os.path.join(model["saved_model"], saved_model.METADATA_FILE))
     assert meta == dict(model["meta"], batch_size=None)
     for batch in (1, 5):  # the frozen graph behind the formats takes any batch
         for kind in ("saved_model", "onnx"):
