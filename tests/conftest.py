@@ -11,6 +11,17 @@ import pytest
 
 CLASSES_FILE = os.path.join(ROOT, "labels", "liste_labels.txt")
 
+# The longest test files (measured: a few minutes each on 2 cores), started first so that the xdist
+# workers of scripts/test.sh (a file per worker) do not end on one of them while the other is idle.
+LONGEST_FIRST = ("tests/test_cluster.py", "tests/bench/test_bench.py", "tests/nets/test_nets_factory.py",
+                 "tests/engine/test_deploy_formats.py", "tests/test_train_image_classifier.py",
+                 "tests/test_eval_image_classifier.py", "tests/test_deploy.py", "tests/test_label_image.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: order kept within
+
 
 @dataclasses.dataclass
 class DemoData:
