@@ -9,6 +9,7 @@ the features stay denser at the same receptive field.
 import collections
 
 from core.compat import slim, tf
+from nets.nets_factory import ModelSpec, register_model
 
 
 class Block(collections.namedtuple("Block", ["scope", "unit_fn", "args"])):
@@ -111,3 +112,20 @@ def resnet_arg_scope(weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_eps
         with slim.arg_scope([slim.batch_norm], **batch_norm_params):
             with slim.arg_scope([slim.max_pool2d], padding="SAME") as scope:
                 return scope
+
+
+def named_variant(network_fn, name, title, default_image_size):
+    """`network_fn` (one depth of a ResNet version) named `name`, as research/slim names its functions."""
+    network_fn.__name__ = network_fn.__qualname__ = name
+    network_fn.__doc__ = "%s; returns (logits or features, end_points)." % title
+    network_fn.default_image_size = default_image_size
+    return network_fn
+
+
+def register_variants(network_fns):
+    """Registers the named ResNet functions with research/slim's sizes, preprocessing and node names."""
+    for network_fn in network_fns:
+        register_model(ModelSpec(
+            name=network_fn.__name__, network_fn=network_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
+            preprocessing_name="vgg", logits_scopes=("%s/logits" % network_fn.__name__,),
+            output_node="%s/predictions/Reshape_1" % network_fn.__name__, min_image_size=32))

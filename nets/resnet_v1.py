@@ -17,7 +17,6 @@ import contextlib
 
 from core.compat import slim, tf
 from nets import resnet_utils
-from nets.nets_factory import ModelSpec, register_model
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
 
@@ -112,10 +111,7 @@ def _named(layers):
                          store_non_strided_activations=store_non_strided_activations, reuse=reuse,
                          scope=scope)
 
-    network_fn.__name__ = network_fn.__qualname__ = name
-    network_fn.__doc__ = "ResNet-%d v1; returns (logits or features, end_points)." % layers
-    network_fn.default_image_size = resnet_v1.default_image_size
-    return network_fn
+    return resnet_utils.named_variant(network_fn, name, "ResNet-%d v1" % layers, resnet_v1.default_image_size)
 
 
 resnet_v1_50 = _named(50)
@@ -123,8 +119,4 @@ resnet_v1_101 = _named(101)
 resnet_v1_152 = _named(152)
 resnet_v1_200 = _named(200)
 
-for _fn in (resnet_v1_50, resnet_v1_101, resnet_v1_152, resnet_v1_200):
-    register_model(ModelSpec(
-        name=_fn.__name__, network_fn=_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
-        preprocessing_name="vgg", logits_scopes=("%s/logits" % _fn.__name__,),
-        output_node="%s/predictions/Reshape_1" % _fn.__name__, min_image_size=32))
+resnet_utils.register_variants((resnet_v1_50, resnet_v1_101, resnet_v1_152, resnet_v1_200))

@@ -15,7 +15,6 @@ import contextlib
 
 from core.compat import slim, tf
 from nets import resnet_utils
-from nets.nets_factory import ModelSpec, register_model
 from nets.resnet_v1 import blocks_for
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
@@ -90,10 +89,7 @@ def _named(layers):
                          spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope,
                          store_non_strided_activations=store_non_strided_activations)
 
-    network_fn.__name__ = network_fn.__qualname__ = name
-    network_fn.__doc__ = "ResNet-%d v2; returns (logits or features, end_points)." % layers
-    network_fn.default_image_size = resnet_v2.default_image_size
-    return network_fn
+    return resnet_utils.named_variant(network_fn, name, "ResNet-%d v2" % layers, resnet_v2.default_image_size)
 
 
 resnet_v2_50 = _named(50)
@@ -101,8 +97,4 @@ resnet_v2_101 = _named(101)
 resnet_v2_152 = _named(152)
 resnet_v2_200 = _named(200)
 
-for _fn in (resnet_v2_50, resnet_v2_101, resnet_v2_152, resnet_v2_200):
-    register_model(ModelSpec(
-        name=_fn.__name__, network_fn=_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
-        preprocessing_name="vgg", logits_scopes=("%s/logits" % _fn.__name__,),
-        output_node="%s/predictions/Reshape_1" % _fn.__name__, min_image_size=32))
+resnet_utils.register_variants((resnet_v2_50, resnet_v2_101, resnet_v2_152, resnet_v2_200))
