@@ -68,7 +68,7 @@ def build_parser():
     formats.add_argument("--saved_model", default=None,
                          help="SavedModel directory to write (TensorFlow Serving: <base>/<version>, e.g. "
                          "serving/faces/1), with signatures serving_default (preprocessed float images) and "
-                         "serving_bytes (encoded JPEG/PNG strings)")
+                         "serving_bytes (encoded JPEG/PNG strings) (default: none)")
     formats.add_argument("--tflite", default=None,
                          help="TFLite model to write (run it with LiteRT), e.g. faces.tflite (default: none)")
     formats.add_argument("--tflite_quantize", choices=TFLITE_QUANTIZATIONS, default="none",

@@ -167,12 +167,7 @@ def alternating_medians(functions, rounds, warmup, repeats=1):
 
 
 def median_seconds(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(step_seconds(function, repeats))
 
 
 def child_peak_memory(argv, env=None, timeout=1800):

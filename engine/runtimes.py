@@ -38,7 +38,8 @@ def _not_a_model(path, why):
 
 
 def detect_format(path):
-    """(format, file bytes or None for a directory) of the model at `path`, from its content."""
+    """(format, content) of the model at `path`, recognised by its content: the parsed GraphDef of a frozen
+    graph, the file's bytes of a TFLite or ONNX model, None for a SavedModel directory."""
     if os.path.isdir(path):
         if any(os.path.isfile(os.path.join(path, name)) for name in ("saved_model.pb", "saved_model.pbtxt")):
             return SAVED_MODEL, None
@@ -52,8 +53,9 @@ def detect_format(path):
         raise _not_a_model(path, "an empty file")
     if data[4:8] == b"TFL3":
         return TFLITE, data
-    if labeling.parse_graph_def(data) is not None:
-        return GRAPH_DEF, data
+    graph_def = labeling.parse_graph_def(data)
+    if graph_def is not None:
+        return GRAPH_DEF, graph_def
     if _is_onnx(data):
         return ONNX, data
     if os.path.basename(path) in ("saved_model.pb", "saved_model.pbtxt"):
@@ -91,12 +93,12 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
     `input_dims`, `batch_size`, `num_outputs` and `close` (see labeling.Classifier). `mixed_precision`:
     "bf16" runs a frozen graph in bfloat16, "auto" does where the export recorded bf16 and the CPU runs it
     natively (engine/mixed_precision.py), "none" runs float32."""
-    kind, data = detect_format(path)
+    kind, content = detect_format(path)
     if kind != GRAPH_DEF and mixed_precision == "bf16":
         raise UserError("--mixed_precision bf16 runs frozen graphs (.pb) only; %s is a %s: drop the flag"
                         % (path, kind))
     if kind == GRAPH_DEF:
-        graph_def = labeling.check_frozen(labeling.parse_graph_def(data), path)
+        graph_def = labeling.check_frozen(content, path)
         meta = labeling.graph_metadata(graph_def, path)
         output_layer = output_layer or meta.get("output_node") or _only_output(graph_def, path)
         return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or labeling.INPUT_NODE,
@@ -107,7 +109,7 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
     if kind == TFLITE:
         meta = read_metadata_file(path) or {}
         return TFLiteClassifier(path, meta, input_layer, output_layer), meta
-    classifier = OnnxClassifier(path, data, input_layer, output_layer)
+    classifier = OnnxClassifier(path, content, input_layer, output_layer)
     return classifier, classifier.meta or read_metadata_file(path) or {}
 
 
