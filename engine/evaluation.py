@@ -177,16 +177,19 @@ def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=No
     try:
         atomic_files.write_json(path, report)
     except OSError as error:
-        raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
-                        % (path, error.strerror or error, METRICS_NAME))
+        raise _cannot_write(path, error)
     table_path = os.path.join(eval_dir, METRICS_TABLE_NAME)
     try:
         with atomic_files.replacing(table_path) as temporary:
             metrics_module.per_class_table(result).to_csv(temporary, index=False, float_format="%.6g")
     except OSError as error:
-        raise UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
-                        % (table_path, error.strerror or error, METRICS_TABLE_NAME))
+        raise _cannot_write(table_path, error)
     return path
+
+
+def _cannot_write(path, error):
+    return UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
+                     % (path, error.strerror or error, os.path.basename(path)))
 
 
 def evaluate_once(evaluator, checkpoint, eval_dir):
