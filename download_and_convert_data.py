@@ -15,7 +15,7 @@ from core.cli import run_main
 
 def build_parser():
     from datasets.convert import build_parser as conversion_parser
-    from engine.flags import add_version_flag
+    from engine.config.flags import add_version_flag
 
     parser = conversion_parser()
     parser.description = __doc__

@@ -18,14 +18,14 @@ import os
 import sys
 
 from core.cli import run_main
-from engine import run_config
-from engine.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
-from engine.options import EvalOptions, add_flags, from_args
+from engine.config import run_config
+from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
+from engine.config.options import EvalOptions, add_flags, from_args
 
 EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
 
 
-# research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
+# research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir")
 
 
@@ -56,8 +56,9 @@ def main(argv=None):
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
     from core.errors import UserError
     from core.progress import say
-    from engine import evaluation, mixed_precision
-    from engine import settings as settings_module
+    from engine.evaluation import evaluate
+    from engine.model import mixed_precision
+    from engine.config import settings as settings_module
 
     if args.batch_size < 1:
         raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
@@ -70,10 +71,10 @@ def main(argv=None):
     if following:
         # The training config is written with the first checkpoint: wait for it before resolving defaults.
         os.makedirs(args.eval_dir, exist_ok=True)
-        if not evaluation.wait_for_first_checkpoint(checkpoint_dir, args.timeout):
+        if not evaluate.wait_for_first_checkpoint(checkpoint_dir, args.timeout):
             return 0
     else:
-        checkpoint = evaluation.find_checkpoint_once(args.checkpoint_path)
+        checkpoint = evaluate.find_checkpoint_once(args.checkpoint_path)
     recorded = run_config.read_config(args.checkpoint_path)
     settings = settings_module.resolve(args, recorded)
     if recorded:
@@ -87,12 +88,12 @@ def main(argv=None):
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision,
                                         mixed_precision.require_support(options.mixed_precision)))
-    with evaluation.Evaluator(settings, label_mode, options) as evaluator:
+    with evaluate.Evaluator(settings, label_mode, options) as evaluator:
         if following:
-            evaluation.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,
+            evaluate.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,
                               args.timeout)
         else:
-            evaluation.evaluate_once(evaluator, checkpoint, args.eval_dir)
+            evaluate.evaluate_once(evaluator, checkpoint, args.eval_dir)
     return 0
 
 

@@ -7,15 +7,16 @@ The graph takes a float32 placeholder `input` [batch, size, size, 3] and ends at
 node (printed, e.g. InceptionV3/Predictions/Reshape_1): softmax probabilities for single-label models,
 per-class sigmoid probabilities under the same name for multi-label ones. Freeze it with
 
-    TF_CPP_MIN_LOG_LEVEL=3 python -m tensorflow.python.tools.freeze_graph --verbosity=-2 \
+    python -m engine.export.freeze_graph \
         --input_graph=inception_v3_inf_graph.pb --input_binary=true --input_checkpoint=output/model.ckpt-1000 \
         --output_graph=inception_v3_frozen_graph.pb --output_node_names=InceptionV3/Predictions/Reshape_1
 
 or in one step: `--checkpoint_path output/ --frozen_graph inception_v3_frozen_graph.pb` (model, image
 size, classes and label mode then default to the training run's train_config.json). The number of
 classes comes from the classes file alone; --csv_file and --record_file are accepted for the original
-README's command and not read (a warning says so). The TF_CPP_MIN_LOG_LEVEL and --verbosity of the freeze
-command silence the page of deprecation notices TensorFlow's freeze_graph prints.
+README's command and not read (a warning says so). `python -m engine.export.freeze_graph` is TensorFlow's own
+freeze_graph tool with the same flags, run without the page of deprecation notices and start-up lines it prints
+(`python -m tensorflow.python.tools.freeze_graph` works too).
 
 Deployment formats, from the same frozen graph (with --checkpoint_path): --saved_model DIR (TensorFlow
 Serving), --tflite FILE (LiteRT; --tflite_quantize none|dynamic|float16) and --onnx FILE (tf2onnx, from
@@ -27,16 +28,16 @@ import sys
 
 from core.cli import add_bool_flag, run_main
 from core.errors import UserError
-from engine.flags import (
+from engine.config.flags import (
     add_ignored_flags,
     add_version_flag,
     dataset_parser,
     models_help,
     warn_ignored,
 )
-from engine.options import MIXED_PRECISION_MODES, TFLITE_QUANTIZATIONS
+from engine.config.options import MIXED_PRECISION_MODES, TFLITE_QUANTIZATIONS
 
-# research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
+# research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir", "is_video_model", "num_frames")
 
 
@@ -98,7 +99,7 @@ def build_parser():
 
 
 def _freeze_hint(args, spec, checkpoint):
-    return ("freeze it with: TF_CPP_MIN_LOG_LEVEL=3 python -m tensorflow.python.tools.freeze_graph --verbosity=-2 "
+    return ("freeze it with: python -m engine.export.freeze_graph "
             "--input_graph=%s "
             "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
             % (args.output_file, checkpoint or "<train_dir>/model.ckpt-N",
@@ -119,9 +120,12 @@ def main(argv=None):
     not_read = "export reads no data; the number of classes comes from the classes file"
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv", "tfrecord_file"),
                  {"path_to_csv": not_read, "tfrecord_file": not_read})
-    from engine import deploy, export, graph_metadata, run_config
-    from engine.checkpoints import resolve_checkpoint
-    from engine.settings import check_same_run, decide_label_mode, resolve
+    from engine.export import deploy
+    from engine.export import inference_graph
+    from engine.model import graph_metadata
+    from engine.config import run_config
+    from engine.model.checkpoints import resolve_checkpoint
+    from engine.config.settings import check_same_run, decide_label_mode, resolve
 
     targets = deploy.Targets(args.saved_model, args.tflite, args.tflite_quantize, args.onnx)
     if not args.output_file and not args.frozen_graph and not targets:
@@ -141,30 +145,30 @@ def main(argv=None):
     settings = resolve(args, config)
     if config:  # the command must name the run it exports
         check_same_run(run_config.config_dir(args.checkpoint_path), config, settings, "export")
-    spec = export.ExportSpec(
+    spec = inference_graph.ExportSpec(
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
         label_mode=decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,
         batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
         use_grayscale=settings.use_grayscale, is_training=args.is_training,
         mixed_precision=args.mixed_precision or config.get("mixed_precision") or "none")
-    graph_def = export.build_inference_graph(spec)
-    meta = export.metadata(spec)
+    graph_def = inference_graph.build_inference_graph(spec)
+    meta = inference_graph.metadata(spec)
     shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]
     kind = "softmax" if spec.label_mode == "single" else "sigmoid (multi-label)"
-    print("%s: input %r %s, %s over %d classes" % (spec.model_name, export.INPUT_NODE, shape, kind,
+    print("%s: input %r %s, %s over %d classes" % (spec.model_name, inference_graph.INPUT_NODE, shape, kind,
                                                      spec.num_classes))
     print("output node: %s" % spec.output_node)
     if args.output_file:
-        export.write_graph(graph_def, args.output_file)
+        inference_graph.write_graph(graph_def, args.output_file)
         if args.metadata_json:
             graph_metadata.write_metadata_file(meta, args.output_file)
         print("wrote inference graph %s" % args.output_file)
         if not args.frozen_graph:
             print(_freeze_hint(args, spec, checkpoint))
     if args.frozen_graph:
-        frozen = export.freeze(graph_def, checkpoint, [spec.output_node],
+        frozen = inference_graph.freeze(graph_def, checkpoint, [spec.output_node],
                                use_moving_averages=args.moving_average_decay is not None)
-        export.write_graph(frozen, args.frozen_graph)
+        inference_graph.write_graph(frozen, args.frozen_graph)
         if args.metadata_json:
             graph_metadata.write_metadata_file(meta, args.frozen_graph)
         print("wrote frozen graph %s (weights of %s)" % (args.frozen_graph, checkpoint))

@@ -9,7 +9,7 @@ eval_image_classifier.py; --input_layer, --output_layer, --input_height, --input
 and --input_std override it (with a mean or std: resize to height x width, then (x - mean) / std).
 --image may name a folder (every image in it); --json prints one JSON object per image.
 --graph may also be a SavedModel directory, a TFLite or an ONNX model from export_inference_graph.py,
-recognised by its content (engine/runtimes.py); the output is the same.
+recognised by its content (engine/inference/runtimes.py); the output is the same.
 """
 import argparse
 import json
@@ -20,12 +20,9 @@ from core.cli import add_bool_flag, run_main
 from core.errors import UserError
 from core.progress import warn
 from datasets.classes_file import read_label_names
-from engine.flags import add_version_flag
-from engine.graph_metadata import INPUT_NODE
+from engine.config.flags import add_version_flag
+from engine.model.graph_metadata import DEFAULT_MEAN, DEFAULT_STD, INPUT_NODE
 
-# engine/labeling.py's DEFAULT_MEAN and DEFAULT_STD, for --help without importing TensorFlow
-# (tests/test_label_image.py checks that they agree).
-HELP_MEAN, HELP_STD = 0.0, 255.0
 
 
 def build_parser():
@@ -54,10 +51,10 @@ def build_parser():
                          "input width)")
     scaling.add_argument("--input_mean", type=float, default=None,
                          help="with --input_std: resize, then (x - mean) / std (default: the recorded "
-                         "preprocessing; with --input_std alone %g)" % HELP_MEAN)
+                         "preprocessing; with --input_std alone %g)" % DEFAULT_MEAN)
     scaling.add_argument("--input_std", type=float, default=None,
                          help="with --input_mean: resize, then (x - mean) / std (default: the recorded "
-                         "preprocessing; with --input_mean alone %g)" % HELP_STD)
+                         "preprocessing; with --input_mean alone %g)" % DEFAULT_STD)
     scaling.add_argument("--mixed_precision", choices=("auto", "none", "bf16"), default="auto",
                          help="bf16: run a frozen graph in bfloat16 (TensorFlow's oneDNN rewrite; CPUs with "
                          "AVX512_BF16 or AMX); auto: bf16 when the export recorded it and this CPU has them, else "
@@ -103,15 +100,17 @@ def _print(path, predictions, as_json, many):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from engine import labeling, runtimes
+    from engine.inference import labeling
+    from engine.inference import runtimes
+    from engine.model import inputs
 
     paths = labeling.list_images(args.image)
     classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer, args.mixed_precision)
     if not meta and args.input_mean is None and args.input_std is None:
         warn("%s records no export metadata: scaling pixels as (x - %g) / %g; pass --input_mean and "
-             "--input_std to match the training" % (args.graph, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD))
+             "--input_std to match the training" % (args.graph, DEFAULT_MEAN, DEFAULT_STD))
     names = _label_names(args, meta, classifier.num_outputs)
-    options = labeling.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
+    options = inputs.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
                                      args.input_mean, args.input_std)
     reader = labeling.ImageReader(options)
     try:
@@ -127,7 +126,7 @@ def main(argv=None):
 
 def _label_all(paths, reader, classifier, names, args, meta):
     """Labels `paths` in batches and prints them; returns the paths that could not be read."""
-    from engine import labeling
+    from engine.inference import labeling
 
     failures = []
     chunk = classifier.batch_size or 32

@@ -8,9 +8,9 @@ import dataclasses
 import sys
 
 from core.cli import EXIT_INTERRUPTED, add_bool_flag, run_main
-from engine import run_config
-from engine.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
-from engine.options import (
+from engine.config import run_config
+from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
+from engine.config.options import (
     DEFAULT_OPTIMIZER,
     MIXED_PRECISION_MODES,
     ClusterOptions,
@@ -22,7 +22,7 @@ from engine.options import (
 )
 
 
-# research/slim's flags accepted and ignored, with a warning (engine/flags.py says why each does nothing).
+# research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize_delay", "dataset_name", "dataset_dir")
 
 
@@ -75,15 +75,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
     from core.errors import UserError
-    from engine import cluster_config
-    from engine import settings as settings_module
+    from engine.cluster import topology
+    from engine.config import settings as settings_module
 
-    cluster = cluster_config.resolve(from_args(ClusterOptions, args))
+    cluster = topology.resolve(from_args(ClusterOptions, args))
     if cluster is not None and cluster.job_name == "ps":
-        from engine import replicas
+        from engine.cluster import replicas
         return replicas.serve(cluster)
-    from engine.checkpoints import latest_checkpoint
-    from engine.training import train
+    from engine.model.checkpoints import latest_checkpoint
+    from engine.training.trainer import train
 
     if args.dataset_split_name != "train":
         raise UserError("training reads the train split; --dataset_split_name %r is for evaluation"

@@ -29,7 +29,7 @@ from bench import common
 
 FULL = dict(model_name="cifarnet", image_size=32, batch_size=32, images=400, face_size=64, steps=120, warmup=20,
             rounds=2)
-SMOKE = dict(model_name="lenet", image_size=28, batch_size=8, images=40, face_size=64, steps=6, warmup=2, rounds=1)
+SMOKE = dict(model_name="lenet", image_size=28, batch_size=8, images=40, face_size=64, steps=12, warmup=2, rounds=1)
 SIDES = ("one_process", "cluster_1_worker", "cluster_2_workers_async", "cluster_2_workers_sync")
 _STEP = re.compile(r"^(?:\[worker 0\] worker 0 \(chief, \w+\): )?step (\d+)/\d+: ")
 _STARTED = re.compile(r"^started (?:ps|worker) \d+ \(pid (\d+)\)")
@@ -88,12 +88,15 @@ def timed_steps(command, timeout=900):
 
 
 def per_step(steps, warmup, target):
-    """(wall seconds, CPU seconds or None) per global step between the first line at or after `warmup` and
-    the last one before `target`."""
-    window = [entry for entry in steps if warmup <= entry[2] < target]
+    """(wall seconds, CPU seconds or None) per global step between the first progress line at or after `warmup`
+    and the last one up to `target`; all of the chief's lines when fewer than two fall in between."""
+    window = [entry for entry in steps if warmup <= entry[2] <= target]
+    if len(window) < 2:  # another worker ran the steps in between (a cluster's global step counts everyone's)
+        window = steps
+    if len(window) < 2 or window[-1][2] <= window[0][2]:
+        raise RuntimeError("too few progress lines of the chief between steps %d and %d (%s)"
+                           % (warmup, target, ", ".join(str(entry[2]) for entry in steps) or "none"))
     (t0, c0, s0), (t1, c1, s1) = window[0], window[-1]
-    if s1 <= s0:
-        raise RuntimeError("too few progress lines between steps %d and %d" % (warmup, target))
     return (t1 - t0) / (s1 - s0), None if c0 is None or c1 is None else (c1 - c0) / (s1 - s0)
 
 

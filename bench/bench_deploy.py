@@ -6,8 +6,8 @@ converted from.
     python -m bench.bench_deploy --smoke    # mobilenet_v1_025 at 64 px, to check that it runs
 
 Each network is frozen with random weights (the figures do not depend on their values), then written in
-every format by the export code (engine/saved_model.py, tflite.py, onnx_export.py). Each format runs
-through label_image's runtime for it (engine/runtimes.py): the frozen graph in a TensorFlow session, the
+every format by the export code (engine/export/saved_model.py, tflite.py, onnx_export.py). Each format runs
+through label_image's runtime for it (engine/inference/runtimes.py): the frozen graph in a TensorFlow session, the
 SavedModel's serving_default signature in TensorFlow, TFLite with LiteRT's interpreter (XNNPACK), ONNX with
 onnxruntime, every one allowed all CPU cores. All are loaded at once and measured in alternating rounds
 on the same preprocessed image; a round times `repeats` calls of each format in turn, after warm-up calls.
@@ -40,10 +40,13 @@ def _size(path):
 def _write_formats(frozen, meta, folder):
     """{format: path} of every format written (ONNX left out, with the reason, when tf2onnx is missing)."""
     from core.errors import UserError
-    from engine import export, onnx_export, saved_model, tflite
+    from engine.export import inference_graph
+    from engine.export import onnx_export
+    from engine.export import saved_model
+    from engine.export import tflite
 
     paths = {"frozen": os.path.join(folder, "frozen.pb"), "saved_model": os.path.join(folder, "saved_model")}
-    export.write_graph(frozen, paths["frozen"])
+    inference_graph.write_graph(frozen, paths["frozen"])
     saved_model.write_saved_model(frozen, meta, paths["saved_model"])
     for quantization in tflite.QUANTIZATIONS:
         name = "tflite" if quantization == "none" else "tflite_" + quantization
@@ -77,7 +80,7 @@ def _measure(classifiers, image, rounds, repeats, warmup):
 
 
 def _one_model(model_name, image_size, config, folder):
-    from engine import runtimes
+    from engine.inference import runtimes
 
     frozen, meta = common.random_frozen_graph(model_name, image_size, "multi")
     paths, skipped = _write_formats(frozen, meta, folder)

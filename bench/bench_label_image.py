@@ -7,12 +7,12 @@ same machine, the Keras side at its best: compiled (`predict_on_batch`, or `mode
 
 Both sides are timed in alternating rounds after warm-up, in this one process, with the same threads;
 each figure is the median of its rounds. Figures:
-- graph latency for one preprocessed image, without process start: engine.labeling.Classifier.predict
+- graph latency for one preprocessed image, without process start: engine.inference.labeling.Classifier.predict
   (what label_image.py runs) against the compiled Keras call;
 - per-image time on a folder of face images (250 px JPEGs): label_image's path (decode and evaluation
   preprocessing by ImageReader, then Classifier.predict in batches of 32, as label_image.py does for a
   folder) against a Keras 3 script doing the same (PIL decode, resize, scale to [-1, 1], predict_on_batch in
-  batches of 32), in float32, and ours in bf16 where the CPU runs it natively (engine/mixed_precision.py's
+  batches of 32), in float32, and ours in bf16 where the CPU runs it natively (engine/model/mixed_precision.py's
   oneDNN bfloat16 rewrite of the frozen float32 graph), with the top-1 agreement of bf16 with float32;
 - whole-process time for one image: `python label_image.py --image ... --graph ...` against a small Keras
   script that loads the saved Keras model (.keras) and predicts the same image (processes alternate too).
@@ -28,7 +28,9 @@ import numpy as np
 from bench import common
 from core.compat import tf
 from datasets import demo_faces
-from engine import export, labeling
+from engine.export import inference_graph
+from engine.inference import labeling, runtimes
+from engine.model import inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,7 +53,7 @@ for index in np.argsort(-scores)[:5]:
 def _frozen_graph(model_name, image_size, path):
     """A frozen graph of `model_name` with random weights written at `path` (no checkpoint needed to time it)."""
     frozen, _meta = common.random_frozen_graph(model_name, image_size)
-    export.write_graph(frozen, path)
+    inference_graph.write_graph(frozen, path)
     return path
 
 
@@ -100,7 +102,7 @@ def _run_process(command):
 
 def run(smoke=False, rounds=None, batch_size=32):
     """Returns the figures as a dict (see the module docstring)."""
-    from engine import mixed_precision
+    from engine.model import mixed_precision
 
     model_name, image_size = ("lenet", 28) if smoke else ("inception_v3", 299)
     rounds = rounds or (2 if smoke else 7)
@@ -111,13 +113,13 @@ def run(smoke=False, rounds=None, batch_size=32):
         image_dir = os.path.join(root, demo_faces.IMAGES_DIR)
         paths = sorted(os.path.join(image_dir, name) for name in os.listdir(image_dir))
         graph_path = _frozen_graph(model_name, image_size, os.path.join(root, "frozen.pb"))
-        graph_def = labeling.load_graph_def(graph_path)
+        _kind, graph_def = runtimes.detect_format(graph_path)
         meta = labeling.graph_metadata(graph_def, graph_path)
         classifiers = {"fp32": labeling.Classifier(graph_def, meta["input_node"], meta["output_node"], graph_path)}
         if bf16_supported:
             classifiers["bf16"] = labeling.Classifier(graph_def, meta["input_node"], meta["output_node"], graph_path,
                                                       config=mixed_precision.session_config("bf16", "grappler"))
-        reader = labeling.ImageReader(labeling.input_options(meta, classifiers["fp32"].input_dims))
+        reader = labeling.ImageReader(inputs.input_options(meta, classifiers["fp32"].input_dims))
         one = reader.read(paths[0])[None]
 
         model = _keras_model(smoke, image_size)

@@ -1,6 +1,6 @@
 """Training benchmark: seconds per step of our training step (engine.training.build_train_graph) fed by the
 real TFRecord pipeline and by in-memory tensors, in float32 and in bf16 (each bf16 method of
-engine/mixed_precision.py), against Keras 3 keras.applications.InceptionV3 at its fastest: one batch in
+engine/model/mixed_precision.py), against Keras 3 keras.applications.InceptionV3 at its fastest: one batch in
 memory, compiled `train_on_batch`, in float32 and under the `mixed_bfloat16` policy, same optimizer and loss
 kind.
 
@@ -9,7 +9,7 @@ kind.
 
 Every side's steps are timed one by one in alternating rounds (after warm-up steps), so a change of machine
 load hits every side alike; each figure is the median step over all rounds, converted to images/s. Every
-step time is kept in the result. bf16 sides run only where engine.mixed_precision.check_support("bf16")
+step time is kept in the result. bf16 sides run only where engine.model.mixed_precision.check_support("bf16")
 says the CPU runs bfloat16 natively (AVX512_BF16 or AMX); elsewhere a convolution probe says how slow the
 emulated kernels are. Ratios: ours fp32 on TFRecord / Keras fp32; ours bf16 (fastest method) / Keras fp32
 and / Keras mixed_bfloat16; the input pipeline's overhead, 1 - (TFRecord images/s) / (in-memory images/s).
@@ -38,21 +38,21 @@ class OurTraining:
     def __init__(self, settings, label_mode, num_images, batch_size, mixed_precision="none", bf16_method=None,
                  arrays=None):
         from core.compat import tf
-        from engine import mixed_precision as mp
-        from engine import training
-        from engine.options import TrainOptions
+        from engine.model import mixed_precision as mp
+        from engine.training import trainer
+        from engine.config.options import TrainOptions
 
         self.graph = tf.Graph()
         with self.graph.as_default():
             options = TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision)
             if arrays is None:
-                batch = training.input_batch(settings, options)
+                batch = trainer.input_batch(settings, options)
             else:
                 images, labels = arrays
                 dataset = tf.data.Dataset.from_tensor_slices({"images": images, "labels": labels})
                 dataset = dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(2)
                 batch = tf.data.make_one_shot_iterator(dataset).get_next()
-            self.ops = training.build_train_graph(settings, options, label_mode, num_images, batch,
+            self.ops = trainer.build_train_graph(settings, options, label_mode, num_images, batch,
                                                   bf16_method=bf16_method)
             self.graph.finalize()
         self.session = tf.Session(graph=self.graph, config=mp.session_config(mixed_precision, bf16_method))
@@ -111,7 +111,7 @@ def bf16_conv_probe(repeats=3):
 
 
 def run(smoke=False, **overrides):
-    from engine import mixed_precision
+    from engine.model import mixed_precision
 
     config = dict(SMOKE if smoke else FULL, **overrides)
     model_name, size, batch_size = config["model_name"], config["image_size"], config["batch_size"]

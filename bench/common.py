@@ -77,22 +77,22 @@ def random_frozen_graph(model_name, image_size, label_mode="single"):
     """(frozen GraphDef of `model_name` with random weights, its metadata): what export_inference_graph.py
     writes, without a checkpoint (the benchmarks time it, they need no trained weights)."""
     from core.compat import tf
-    from engine import export
+    from engine.export import inference_graph
 
-    spec = export.ExportSpec(model_name, image_size, CLASSES, label_mode=label_mode)
-    graph_def = export.build_inference_graph(spec)
+    spec = inference_graph.ExportSpec(model_name, image_size, CLASSES, label_mode=label_mode)
+    graph_def = inference_graph.build_inference_graph(spec)
     graph = tf.Graph()
     with graph.as_default():
         tf.import_graph_def(graph_def, name="")
         with tf.Session(graph=graph) as session:
             session.run([op for op in graph.get_operations() if op.type == "Assign"])
             frozen = tf.graph_util.convert_variables_to_constants(session, graph_def, [spec.output_node])
-    return frozen, export.metadata(spec)
+    return frozen, inference_graph.metadata(spec)
 
 
 def settings_for(model_name, image_size, tfrecord, validation_percentage=25.0, label_mode="auto"):
     from datasets.classes_file import read_classes
-    from engine.settings import Settings
+    from engine.config.settings import Settings
     from nets import nets_factory
 
     return Settings(model_name=model_name, image_size=image_size,

@@ -6,9 +6,11 @@ Import `tf` and `slim` from here, never directly, so the shims below run first:
 - tf_slim 1.1.0 checks `isinstance(x, tensorflow.python.framework.ops.Tensor)` (in batch norm with
   a custom `updates_collections`, for one), a name TensorFlow 2.21 only has in `framework.tensor`:
   alias it back.
-- TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines, written to the stderr file
-  descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs) is hidden
-  unless the user set TF_CPP_MIN_LOG_LEVEL in the environment.
+- TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines; "All log messages before
+  absl::InitializeLog() ..." and "oneDNN custom operations are on" on CPUs where oneDNN is on by default),
+  written to the stderr file descriptor while the library loads, whatever TF_CPP_MIN_LOG_LEVEL says, is
+  hidden unless the user set TF_CPP_MIN_LOG_LEVEL=0. A process started by one of ours inherits the level
+  this module sets, so it is hidden there too.
 """
 import contextlib
 import os
@@ -34,10 +36,10 @@ def _quiet_stderr_fd():
             os.close(saved)
 
 
-if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() == "0":  # the user asked for every log line
     import tensorflow.compat.v1 as tf  # noqa: E402
 else:
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _quiet_stderr_fd():
         import tensorflow.compat.v1 as tf  # noqa: E402
 tf.get_logger().setLevel("ERROR")

@@ -30,8 +30,8 @@ step "5/6 export the inference graph, then freeze it with TensorFlow's own tool 
 $PY export_inference_graph.py --model_name mobilenet_v1_050 --image_size 96 --batch_size 8 \
   --classes_file labels/liste_labels.txt --label_mode multi --output_file demo/mobilenet_v1_050_inf_graph.pb
 checkpoint=$($PY -c "import sys; from core.compat import tf; print(tf.train.latest_checkpoint(sys.argv[1]))" demo/output)
-# freeze_graph logs TF1 deprecation notices at length: keep them in a file, show them only on failure.
-if ! $PY -m tensorflow.python.tools.freeze_graph --input_graph=demo/mobilenet_v1_050_inf_graph.pb \
+# TensorFlow's freeze_graph, run quietly; its log is kept in a file and shown only on failure.
+if ! $PY -m engine.export.freeze_graph --input_graph=demo/mobilenet_v1_050_inf_graph.pb \
     --input_binary=true --input_checkpoint="$checkpoint" --output_graph=demo/mobilenet_v1_050_frozen_graph.pb \
     --output_node_names=MobilenetV1/Predictions/Reshape_1 > demo/freeze_graph.log 2>&1; then
   cat demo/freeze_graph.log; exit 1

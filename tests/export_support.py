@@ -83,9 +83,9 @@ def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode
     """{filename: probabilities} as eval_image_classifier.py computes them: engine.evaluation.Evaluator over
     every record of `tfrecord`, the network restored from `checkpoint`; with `save_random`, the network's
     random initial weights are saved there first."""
-    from engine import evaluation
-    from engine.options import EvalOptions
-    from engine.settings import Settings
+    from engine.evaluation import evaluate
+    from engine.config.options import EvalOptions
+    from engine.config.settings import Settings
 
     spec = nets_factory.get_spec(model_name)
     if save_random:
@@ -97,7 +97,7 @@ def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode
     settings = Settings(model_name, image_size, preprocessing_name or spec.preprocessing_name, False, tfrecord,
                         "unused.txt", ["c%d" % i for i in range(num_classes)], 25.0, 0, label_mode)
     found = {}
-    with evaluation.Evaluator(settings, label_mode, EvalOptions(eval_dir="unused", split="all",
+    with evaluate.Evaluator(settings, label_mode, EvalOptions(eval_dir="unused", split="all",
                                                                 batch_size=4)) as evaluator:
         for values in evaluator.predictions(checkpoint):
             for name, row in zip(values["filenames"], values["probabilities"]):

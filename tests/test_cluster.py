@@ -18,7 +18,7 @@ import export_inference_graph
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
-from engine.cluster import free_ports
+from engine.cluster.launcher import free_ports
 from tests.conftest import ROOT
 from tests.faults import LENET, assert_no_traceback, checkpoint_step, latest_step
 

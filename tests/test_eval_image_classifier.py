@@ -121,9 +121,10 @@ def test_following_mode_picks_up_a_new_checkpoint(faces, tmp_path):
 
 
 def test_one_evaluator_gives_each_checkpoint_the_results_of_a_fresh_one(faces, tmp_path):
-    from engine import evaluation, run_config
-    from engine import settings as settings_module
-    from engine.options import EvalOptions
+    from engine.evaluation import evaluate
+    from engine.config import run_config
+    from engine.config import settings as settings_module
+    from engine.config.options import EvalOptions
 
     train(faces, tmp_path / "short", 1)
     train(faces, tmp_path / "long", 30)
@@ -132,10 +133,10 @@ def test_one_evaluator_gives_each_checkpoint_the_results_of_a_fresh_one(faces, t
     settings = settings_module.resolve(parser.parse_args(["--checkpoint_path", first]),
                                        run_config.read_config(first))
     options = EvalOptions(eval_dir=str(tmp_path), split="all", batch_size=8)
-    with evaluation.Evaluator(settings, "multi", options) as evaluator:
+    with evaluate.Evaluator(settings, "multi", options) as evaluator:
         shared = [evaluator.evaluate(path) for path in (first, last, first)]
     for path, result in zip((first, last, first), shared):
-        with evaluation.Evaluator(settings, "multi", options) as fresh:
+        with evaluate.Evaluator(settings, "multi", options) as fresh:
             assert result["mAP"] == pytest.approx(fresh.evaluate(path)["mAP"], abs=1e-6)
     assert shared[0]["mAP"] == pytest.approx(shared[2]["mAP"], abs=1e-6)
     assert shared[0]["mAP"] != pytest.approx(shared[1]["mAP"], abs=1e-3)

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from core.compat import tf
-from engine import export
-from engine.graph_metadata import METADATA_NODE, read_metadata
+from engine.export import inference_graph
+from engine.model.graph_metadata import METADATA_NODE, read_metadata
 from nets import nets_factory
 import label_image
 from core.cli import run_main
-from engine.graph_metadata import metadata_path
+from engine.model.graph_metadata import metadata_path
 from tests.conftest import CLASSES_FILE, ROOT, make_demo_data
 from tests.export_support import export as run_export
 from tests.export_support import lenet_multi, load_graph_def, random_images, run_graph, tf_freeze_graph, train
@@ -49,7 +49,7 @@ def test_every_network_exports_its_output_node_with_ref_variables(model_name):
     if _heavy(model_name) and not ALL_NETWORKS:
         pytest.skip("large graph: set EXPORT_TEST_ALL_NETWORKS=1 to build it")
     spec = nets_factory.get_spec(model_name)
-    graph_def = export.build_inference_graph(export.ExportSpec(model_name, spec.min_image_size, ["a", "b", "c"]))
+    graph_def = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.min_image_size, ["a", "b", "c"]))
     nodes = _nodes(graph_def)
     placeholder = nodes["input"]
     assert placeholder.op == "Placeholder"
@@ -65,8 +65,8 @@ def test_every_network_exports_its_output_node_with_ref_variables(model_name):
 def test_multi_label_graph_gives_sigmoids_under_the_same_output_node(model_name):
     spec = nets_factory.get_spec(model_name)
     classes = ["a", "b", "c", "d"]
-    single = export.build_inference_graph(export.ExportSpec(model_name, spec.default_image_size, classes))
-    multi = export.build_inference_graph(export.ExportSpec(model_name, spec.default_image_size, classes,
+    single = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.default_image_size, classes))
+    multi = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.default_image_size, classes,
                                                            label_mode="multi"))
     nodes = _nodes(multi)
     assert nodes[spec.output_node].op == "Sigmoid"
@@ -93,7 +93,7 @@ def test_readme_flags_write_a_fixed_batch_graph_and_its_metadata(tmp_path, capsy
                       "--model_name", "lenet") == 0
     printed = capsys.readouterr().out
     assert "output node: Predictions/Reshape_1" in printed
-    assert "python -m tensorflow.python.tools.freeze_graph" in printed
+    assert "python -m engine.export.freeze_graph" in printed
     nodes = _nodes(load_graph_def(output))
     assert [d.size for d in nodes["input"].attr["shape"].shape.dim] == [8, 28, 28, 3]
     assert nodes["input"].attr["dtype"].type == tf.float32.as_datatype_enum
@@ -221,7 +221,7 @@ def test_dropping_the_softmax_keeps_variables_and_initializers_of_its_scope():
             logits = tf.matmul(features, weights, name="logits")
             tf.nn.softmax(tf.identity(logits, name="before_softmax"), name="Predictions")
         tf.sigmoid(logits, name="sigmoid")
-    nodes = export._drop_softmax(list(graph.as_graph_def().node), "Net/Logits/Predictions")
+    nodes = inference_graph._drop_softmax(list(graph.as_graph_def().node), "Net/Logits/Predictions")
     names = {node.name for node in nodes}
     assert "Net/Logits/Predictions" not in names and "Net/Logits/before_softmax" not in names
     assert {"Net/Logits/weights", "Net/Logits/weights/Assign", "Net/Logits/logits", "sigmoid"} <= names
@@ -304,10 +304,9 @@ def test_the_printed_freeze_command_runs_quietly(lenet_run, tmp_path, capsys):
     assert run_export("--checkpoint_path", lenet_run, "--output_file", graph) == 0
     hint = [line for line in capsys.readouterr().out.splitlines() if line.startswith("freeze it with: ")][0]
     command = shlex.split(hint[len("freeze it with: "):])
-    assert command[0] == "TF_CPP_MIN_LOG_LEVEL=3" and command[1:4] == ["python", "-m",
-                                                                       "tensorflow.python.tools.freeze_graph"]
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable] + command[2:], cwd=ROOT, env=environment, capture_output=True,
+    assert command[:3] == ["python", "-m", "engine.export.freeze_graph"]
+    environment = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable] + command[1:], cwd=ROOT, env=environment, capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stderr[-3000:]

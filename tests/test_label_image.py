@@ -261,8 +261,9 @@ def test_a_corrupt_file_in_a_folder_is_reported_after_the_others(lenet, tmp_path
 def test_process_imports_no_network_code(lenet, one_image):
     script = ("import sys, label_image\n"
               "code = label_image.run_main(label_image.main, sys.argv[1:])\n"
-              "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'nets' or m in "
-              "('engine.export', 'engine.training', 'engine.settings', 'tensorflow.python.tools.freeze_graph'))\n"
+              "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'nets' or m.split('.')[:2] in "
+              "(['engine', 'export'], ['engine', 'training']) "
+              "or m in ('engine.config.settings', 'tensorflow.python.tools.freeze_graph'))\n"
               "print('imported:', heavy)\n"
               "sys.exit(code)\n")
     result = subprocess.run([sys.executable, "-c", script, "--image", one_image[1], "--graph", lenet["frozen"],
@@ -325,7 +326,7 @@ def _model_path(deployed, kind):
 
 @pytest.mark.parametrize("kind", FORMATS)
 def test_every_format_prints_the_frozen_graph_labels(kind, deployed, capsys):
-    from engine import tflite
+    from engine.export import tflite
 
     tolerance = {"tflite_dynamic": tflite.TOLERANCES["dynamic"], "tflite_float16": tflite.TOLERANCES["float16"]}
     tolerance = tolerance.get(kind, 1e-4)
@@ -421,7 +422,7 @@ def test_onnx_model_without_onnxruntime_says_how_to_install_it(deployed):
 
 
 def test_tflite_runs_with_litert_not_the_deprecated_tf_lite_interpreter(deployed):
-    from engine import runtimes
+    from engine.inference import runtimes
 
     classifier, _ = runtimes.open_model(deployed["tflite"]["none"])
     assert type(classifier._interpreter).__module__ == "ai_edge_litert.interpreter"
@@ -463,9 +464,3 @@ def test_a_corrupt_image_gives_the_decoders_reason(name, make, lenet, tmp_path, 
     reason = re.search(r"cannot decode image .*? \((.*)\); label_image reads", error).group(1)
     assert len(reason) > 10 and "Graph execution error" not in reason and "Traceback" not in error
 
-
-def test_the_help_defaults_are_those_label_image_uses():
-    import label_image
-    from engine import labeling
-
-    assert (label_image.HELP_MEAN, label_image.HELP_STD) == (labeling.DEFAULT_MEAN, labeling.DEFAULT_STD)

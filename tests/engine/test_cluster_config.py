@@ -1,4 +1,4 @@
-"""engine/cluster_config.py: the cluster and this process's role from TF_CONFIG or the TF1 flags, research/slim's
+"""engine/cluster/topology.py: the cluster and this process's role from TF_CONFIG or the TF1 flags, research/slim's
 replica flags checked against it, and a clear message for every misconfiguration (no process started here:
 tests/test_cluster.py runs real clusters)."""
 import json
@@ -8,8 +8,8 @@ import pytest
 import train_image_classifier
 from core.cli import run_main
 from core.errors import UserError
-from engine import cluster_config
-from engine.options import ClusterOptions, from_args
+from engine.cluster import topology
+from engine.config.options import ClusterOptions, from_args
 
 CLUSTER = {"ps": ["10.0.0.1:2222"], "worker": ["10.0.0.2:2222", "10.0.0.3:2222", "10.0.0.4:2222"]}
 
@@ -23,49 +23,49 @@ def tf_config(task_type="worker", index=0, cluster=None):
 
 
 def test_no_cluster_is_a_single_process_and_slims_single_process_values_are_accepted():
-    assert cluster_config.resolve(options(), {}) is None
-    assert cluster_config.resolve(options("--num_ps_tasks", "0", "--worker_replicas", "1", "--task", "0"), {}) is None
-    assert cluster_config.resolve(options(), {"TF_CONFIG": "{}"}) is None
+    assert topology.resolve(options(), {}) is None
+    assert topology.resolve(options("--num_ps_tasks", "0", "--worker_replicas", "1", "--task", "0"), {}) is None
+    assert topology.resolve(options(), {"TF_CONFIG": "{}"}) is None
 
 
 def test_tf_config_gives_the_cluster_and_the_role_and_worker_0_is_the_chief():
-    chief = cluster_config.resolve(options(), tf_config("worker", 0))
+    chief = topology.resolve(options(), tf_config("worker", 0))
     assert chief.is_chief and chief.num_workers == 3 and chief.num_ps == 1
     assert chief.spec() == CLUSTER and chief.address == "10.0.0.2:2222" and not chief.sync
-    other = cluster_config.resolve(options(), tf_config("worker", 2))
+    other = topology.resolve(options(), tf_config("worker", 2))
     assert not other.is_chief and other.describe() == "worker 2 (async)"
-    ps = cluster_config.resolve(options(), tf_config("ps", 0))
+    ps = topology.resolve(options(), tf_config("ps", 0))
     assert ps.job_name == "ps" and ps.address == "10.0.0.1:2222" and not ps.is_chief
 
 
 def test_the_tf1_flags_give_the_same_cluster_and_win_over_tf_config(capsys):
     argv = ("--ps_hosts", ",".join(CLUSTER["ps"]), "--worker_hosts", ",".join(CLUSTER["worker"]),
             "--job_name", "worker", "--task", "1")
-    cluster = cluster_config.resolve(options(*argv), tf_config("ps", 0, {"ps": ["a:1"], "worker": ["b:1"]}))
+    cluster = topology.resolve(options(*argv), tf_config("ps", 0, {"ps": ["a:1"], "worker": ["b:1"]}))
     assert cluster.spec() == CLUSTER and cluster.task_index == 1 and cluster.job_name == "worker"
     assert "TF_CONFIG is ignored" in capsys.readouterr().err
 
 
 def test_sync_replicas_aggregates_one_gradient_per_worker_unless_told_otherwise():
-    cluster = cluster_config.resolve(options("--sync_replicas"), tf_config())
+    cluster = topology.resolve(options("--sync_replicas"), tf_config())
     assert cluster.sync and cluster.replicas_to_aggregate == 3
     assert cluster.describe() == "worker 0 (chief, sync)"
-    cluster = cluster_config.resolve(options("--sync_replicas", "--replicas_to_aggregate", "2"), tf_config())
+    cluster = topology.resolve(options("--sync_replicas", "--replicas_to_aggregate", "2"), tf_config())
     assert cluster.replicas_to_aggregate == 2
 
 
 def test_slims_counts_are_checked_against_the_cluster():
-    assert cluster_config.resolve(options("--num_ps_tasks", "1", "--worker_replicas", "3"), tf_config()).num_ps == 1
+    assert topology.resolve(options("--num_ps_tasks", "1", "--worker_replicas", "3"), tf_config()).num_ps == 1
     with pytest.raises(UserError, match="--num_ps_tasks 2 contradicts the cluster .TF_CONFIG., which has 1"):
-        cluster_config.resolve(options("--num_ps_tasks", "2"), tf_config())
+        topology.resolve(options("--num_ps_tasks", "2"), tf_config())
     with pytest.raises(UserError, match="--worker_replicas 2 contradicts"):
-        cluster_config.resolve(options("--worker_replicas", "2"), tf_config())
+        topology.resolve(options("--worker_replicas", "2"), tf_config())
     with pytest.raises(UserError, match="--task 1 contradicts TF_CONFIG's task index 0"):
-        cluster_config.resolve(options("--task", "1"), tf_config())
+        topology.resolve(options("--task", "1"), tf_config())
 
 
 def test_master_alone_is_slims_existing_server():
-    cluster = cluster_config.resolve(options("--master", "127.0.0.1:2222", "--num_ps_tasks", "2",
+    cluster = topology.resolve(options("--master", "127.0.0.1:2222", "--num_ps_tasks", "2",
                                              "--worker_replicas", "2", "--task", "1"), {})
     assert cluster.master == "grpc://127.0.0.1:2222" and cluster.num_ps == 2 and cluster.num_workers == 2
     assert cluster.task_index == 1 and not cluster.is_chief and cluster.spec() is None
@@ -94,7 +94,7 @@ def test_master_alone_is_slims_existing_server():
 ])
 def test_misconfigurations_are_refused_with_what_to_do(argv, environ, message):
     with pytest.raises(UserError) as raised:
-        cluster_config.resolve(options(*argv), environ)
+        topology.resolve(options(*argv), environ)
     assert message in str(raised.value)
 
 

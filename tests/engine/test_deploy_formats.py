@@ -15,7 +15,12 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from core.compat import tf
-from engine import graph_metadata, labeling, runtimes, saved_model, tflite
+from engine.model import graph_metadata
+from engine.inference import labeling
+from engine.model import inputs
+from engine.inference import runtimes
+from engine.export import saved_model
+from engine.export import tflite
 from tests.export_support import lenet_multi, lenet_single
 
 tf2 = tf.compat.v2
@@ -30,7 +35,7 @@ def model(request, tmp_path_factory):
     else:
         paths = lenet_single(tmp_path_factory, request.getfixturevalue("gender_faces"))
     frozen, meta = runtimes.open_model(paths["frozen"])
-    reader = labeling.ImageReader(labeling.input_options(meta, frozen.input_dims))
+    reader = labeling.ImageReader(inputs.input_options(meta, frozen.input_dims))
     names = sorted(paths["images"])[:48]
     images = np.stack([reader.read(paths["images"][name]) for name in names])
     expected = frozen.predict(images)
@@ -91,7 +96,7 @@ def test_bytes_signature_equals_label_image_preprocessing(model, tmp_path):
         (tmp_path / name).write_bytes(data)
         files[name] = str(tmp_path / name)
     frozen, meta = runtimes.open_model(model["frozen"])
-    reader = labeling.ImageReader(labeling.input_options(meta, frozen.input_dims))
+    reader = labeling.ImageReader(inputs.input_options(meta, frozen.input_dims))
     expected = frozen.predict(np.stack([reader.read(path) for path in files.values()]))
     encoded = [open(path, "rb").read() for path in files.values()]
     loaded = tf2.saved_model.load(model["saved_model"])
@@ -105,7 +110,7 @@ def test_bytes_signature_equals_label_image_preprocessing(model, tmp_path):
 def test_quantized_tflite_models_stay_within_their_documented_tolerance(tmp_path_factory, faces):
     paths = lenet_multi(tmp_path_factory, faces)
     frozen, meta = runtimes.open_model(paths["frozen"])
-    reader = labeling.ImageReader(labeling.input_options(meta, frozen.input_dims))
+    reader = labeling.ImageReader(inputs.input_options(meta, frozen.input_dims))
     images = np.stack([reader.read(path) for _, path in sorted(paths["images"].items())])
     expected = frozen.predict(images)
     sizes = {name: os.path.getsize(path) for name, path in paths["tflite"].items()}

@@ -1,4 +1,4 @@
-"""engine/evaluation.py: the probabilities evaluation computes are the sigmoid (multi-label) or the softmax
+"""engine/evaluation/evaluate.py: the probabilities evaluation computes are the sigmoid (multi-label) or the softmax
 (single-label) of the network's logits, and the metrics eval_image_classifier.py writes follow from them.
 Checked with numpy on checkpoints trained one small step, so the outputs are far from 0 and 1."""
 import json
@@ -10,9 +10,10 @@ import eval_image_classifier
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
-from engine import evaluation, run_config
-from engine import settings as settings_module
-from engine.options import EvalOptions
+from engine.evaluation import evaluate
+from engine.config import run_config
+from engine.config import settings as settings_module
+from engine.config.options import EvalOptions
 
 
 def _train_one_small_step(data, train_dir):
@@ -38,8 +39,8 @@ def _predictions(train_dir, label_mode):
                                                             "--dataset_split_name", "all"])
     settings = settings_module.resolve(args, run_config.read_config(train_dir))
     options = EvalOptions(eval_dir="unused", split="all", batch_size=16)
-    with evaluation.Evaluator(settings, label_mode, options) as evaluator:
-        batches = list(evaluator.predictions(evaluation.find_checkpoint_once(train_dir)))
+    with evaluate.Evaluator(settings, label_mode, options) as evaluator:
+        batches = list(evaluator.predictions(evaluate.find_checkpoint_once(train_dir)))
     return {key: np.concatenate([batch[key] for batch in batches]) for key in batches[0]}
 
 

@@ -1,10 +1,10 @@
-"""engine.metrics against hand computations on tiny fixed sets."""
+"""engine.evaluation.metrics against hand computations on tiny fixed sets."""
 import re
 
 import numpy as np
 import pytest
 
-from engine import metrics
+from engine.evaluation import metrics
 
 
 def test_single_label_metrics_match_a_hand_computation():

@@ -1,4 +1,4 @@
-"""engine/mixed_precision.py: float32 variables under bf16/fp16 compute, loss scaling, support checks, and
+"""engine/model/mixed_precision.py: float32 variables under bf16/fp16 compute, loss scaling, support checks, and
 `--mixed_precision` end to end (checkpoints that evaluate in float32)."""
 import json
 import os
@@ -10,10 +10,10 @@ import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
 from core.errors import UserError
-from engine import mixed_precision
-from engine.options import OptimizerOptions, TrainOptions
-from engine.settings import Settings
-from engine.training import build_train_graph
+from engine.model import mixed_precision
+from engine.config.options import OptimizerOptions, TrainOptions
+from engine.config.settings import Settings
+from engine.training.trainer import build_train_graph
 from nets import nets_factory
 
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
@@ -218,7 +218,7 @@ GRAPPLER_CHILD = r"""
 import json, sys
 import numpy as np
 from core.compat import tf
-from engine import mixed_precision
+from engine.model import mixed_precision
 from nets import nets_factory
 
 graph = tf.Graph()
@@ -258,12 +258,12 @@ def test_grappler_method_computes_the_float32_graph_in_bf16_with_onednn(tmp_path
 
 @pytest.mark.parametrize("mode, dtype", [("none", "float32"), ("bf16", "bfloat16")])
 def test_evaluation_builds_the_network_in_the_mode_asked(faces, mode, dtype):
-    from engine import evaluation
-    from engine.options import EvalOptions
+    from engine.evaluation import evaluate
+    from engine.config.options import EvalOptions
 
     settings = _settings("lenet", 28, classes=11)
     settings.tfrecord_file = faces.tfrecord
-    with evaluation.Evaluator(settings, "multi", EvalOptions(eval_dir="unused", mixed_precision=mode)) as evaluator:
+    with evaluate.Evaluator(settings, "multi", EvalOptions(eval_dir="unused", mixed_precision=mode)) as evaluator:
         assert _op_dtypes(evaluator.graph, "Conv2D") == {dtype}
         assert evaluator.fetches["probabilities"].dtype == tf.float32
 
@@ -272,7 +272,8 @@ def test_export_records_the_runs_mode_and_label_image_runs_bf16_only_where_the_c
         faces, tmp_path, capsys, monkeypatch):
     import export_inference_graph
     import label_image
-    from engine import graph_metadata, runtimes
+    from engine.model import graph_metadata
+    from engine.inference import runtimes
     from tests.export_support import load_graph_def
 
     monkeypatch.setattr(mixed_precision, "check_support", lambda mode, *_: (True, "test: bf16 allowed"))

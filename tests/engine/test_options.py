@@ -1,11 +1,11 @@
-"""engine/options.py: flags declared from the option dataclasses keep their defaults, types and choices,
+"""engine/config/options.py: flags declared from the option dataclasses keep their defaults, types and choices,
 and parsed arguments build the dataclasses back."""
 import dataclasses
 
 import pytest
 
 import train_image_classifier
-from engine.options import DECAY_TYPES, OPTIMIZERS, LearningRateOptions, OptimizerOptions, TrainOptions
+from engine.config.options import DECAY_TYPES, OPTIMIZERS, LearningRateOptions, OptimizerOptions, TrainOptions
 
 
 def test_defaults_of_the_command_line_are_the_dataclasses_defaults():
@@ -43,7 +43,7 @@ def test_choices_come_from_the_code_tables(capsys):
 
 def test_the_model_names_of_help_are_the_nets_registry():
     # --help lists MODEL_NAMES without importing TensorFlow; they must be the registry's, no more, no less.
-    from engine.options import MODEL_NAMES
+    from engine.config.options import MODEL_NAMES
     from nets import nets_factory
 
     assert list(MODEL_NAMES) == nets_factory.list_models()
@@ -52,7 +52,7 @@ def test_the_model_names_of_help_are_the_nets_registry():
 @pytest.mark.parametrize("optimizer, epsilon", [("rmsprop", 1.0), ("adam", 1e-8), ("adadelta", 1e-8)])
 def test_opt_epsilon_defaults_to_each_optimizers_own(optimizer, epsilon):
     from core.compat import tf
-    from engine.optimization import configure_optimizer
+    from engine.training.optimization import configure_optimizer
 
     parser = train_image_classifier.build_parser()
     options = train_image_classifier.options_from_args(parser.parse_args(["--optimizer", optimizer]))
@@ -76,6 +76,6 @@ def test_help_shows_the_per_optimizer_epsilon_and_the_summary_cadence(capsys):
 @pytest.mark.parametrize("steps, flag, every", [(300, None, 30), (40, None, 4), (5000, None, 100), (None, None, 100),
                                                 (300, 7, 7), (300, 0, 0)])
 def test_the_summary_cadence_gives_short_runs_a_curve(steps, flag, every):
-    from engine.options import summary_every_steps
+    from engine.config.options import summary_every_steps
 
     assert summary_every_steps(TrainOptions(max_number_of_steps=steps, save_summaries_steps=flag)) == every

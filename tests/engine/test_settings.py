@@ -1,8 +1,8 @@
-"""engine/settings.py: the label-mode policy and research/slim's preprocessing names."""
+"""engine/config/settings.py: the label-mode policy and research/slim's preprocessing names."""
 import pytest
 
 from core.errors import UserError
-from engine.settings import decide_label_mode, preprocessing_family
+from engine.config.settings import decide_label_mode, preprocessing_family
 
 
 @pytest.mark.parametrize("model, family", [
@@ -31,7 +31,7 @@ def test_label_mode_given_or_recorded_wins_and_auto_follows_the_data(capsys):
 
 
 def _settings(**changes):
-    from engine.settings import Settings
+    from engine.config.settings import Settings
 
     values = dict(model_name="lenet", image_size=64, preprocessing_name="lenet", use_grayscale=False,
                   tfrecord_file="r.tfrecord", classes_file="classes.txt", classes=["homme", "femme"],
@@ -58,7 +58,7 @@ RECORDED = {"model_name": "lenet", "image_size": 64, "classes": ["homme", "femme
      "or use another --train_dir"),
 ])
 def test_a_command_that_would_not_resume_the_run_names_the_difference(changes, optimizer, message):
-    from engine.settings import check_same_run
+    from engine.config.settings import check_same_run
 
     with pytest.raises(UserError) as caught:
         check_same_run("output/", RECORDED, _settings(**changes), "train", optimizer)
@@ -66,7 +66,7 @@ def test_a_command_that_would_not_resume_the_run_names_the_difference(changes, o
 
 
 def test_evaluation_and_export_name_the_run_too_and_only_warn_about_another_image_size(capsys):
-    from engine.settings import check_same_run
+    from engine.config.settings import check_same_run
 
     with pytest.raises(UserError, match="the run in output/ trained lenet; --model_name vgg_16 would not export it: "
                                         "drop the flag or pass another --checkpoint_path"):
@@ -81,7 +81,7 @@ def test_evaluation_and_export_name_the_run_too_and_only_warn_about_another_imag
 
 
 def test_classes_that_disagree_with_the_records_are_refused_and_missing_ones_warned(capsys):
-    from engine.settings import check_classes
+    from engine.config.settings import check_classes
 
     stats = {"class_names": {0: "homme", 1: "femme", 2: "jeune"}, "label_counts": {0: 5, 1: 3, 2: 4}}
     with pytest.raises(UserError, match="the records use 3 classes .up to 3:jeune., the classes file has 2"):

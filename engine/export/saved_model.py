@@ -6,13 +6,13 @@ node, so the SavedModel computes exactly what the frozen graph computes. Two sig
 - `serving_default`: `images`, float32 [batch, size, size, 3] already preprocessed (what label_image feeds
   a frozen graph);
 - `serving_bytes`: `image_bytes`, string [batch] of encoded JPEG, PNG, BMP or GIF files, decoded and put
-  through the recorded evaluation preprocessing inside the model (engine.labeling.preprocess_encoded, the
+  through the recorded evaluation preprocessing inside the model (engine.inference.inputs.preprocess_encoded, the
   ops label_image runs on each file).
 Both return `probabilities` [batch, classes] (softmax, or a sigmoid per class for multi-label models) and
 `classes` [batch, classes], the class name of each column, repeated per image so that TensorFlow Serving's
 row format ("instances") can return it.
 
-The export metadata (engine.graph_metadata) is written to `assets.extra/export_metadata.json`, the folder
+The export metadata (engine.model.graph_metadata) is written to `assets.extra/export_metadata.json`, the folder
 TensorFlow Serving leaves to its users; label_image reads it without loading the model. The directory is
 built under a temporary sibling name and renamed into place.
 """
@@ -22,17 +22,13 @@ import shutil
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
-from engine import labeling
+from engine.model import inputs
+from engine.model.graph_metadata import (CLASSES, DEFAULT_MEAN, DEFAULT_STD, IMAGE_BYTES, IMAGES, PROBABILITIES,
+                                         SAVED_MODEL_METADATA_FILE, SERVING_BYTES, SERVING_DEFAULT)
 
 tf2 = tf.compat.v2
 
-SERVING_DEFAULT = "serving_default"
-SERVING_BYTES = "serving_bytes"
-IMAGES = "images"
-IMAGE_BYTES = "image_bytes"
-PROBABILITIES = "probabilities"
-CLASSES = "classes"
-METADATA_FILE = os.path.join("assets.extra", "export_metadata.json")
+METADATA_FILE = SAVED_MODEL_METADATA_FILE
 
 
 def network_function(frozen_graph_def, meta):
@@ -58,10 +54,10 @@ class ServingModule(tf2.Module):
         self._classes = list(meta["classes"])
         size = meta["image_size"]
         if meta.get("preprocessing_name"):
-            self._options = labeling.InputOptions(size, size, preprocessing_name=meta["preprocessing_name"],
+            self._options = inputs.InputOptions(size, size, preprocessing_name=meta["preprocessing_name"],
                                                   use_grayscale=bool(meta.get("use_grayscale")))
         else:  # a graph that records no preprocessing: label_image's default scaling
-            self._options = labeling.InputOptions(size, size, labeling.DEFAULT_MEAN, labeling.DEFAULT_STD)
+            self._options = inputs.InputOptions(size, size, DEFAULT_MEAN, DEFAULT_STD)
         self.serve_images = tf2.function(self._serve_images, input_signature=[image_spec(meta)], autograph=False)
         self.serve_bytes = tf2.function(self._serve_bytes,
                                         input_signature=[tf2.TensorSpec([None], tf2.string, name=IMAGE_BYTES)],
@@ -76,7 +72,7 @@ class ServingModule(tf2.Module):
         return self._outputs(self.network(images))
 
     def _serve_bytes(self, image_bytes):
-        images = tf2.map_fn(lambda encoded: labeling.preprocess_encoded(encoded, self._options), image_bytes,
+        images = tf2.map_fn(lambda encoded: inputs.preprocess_encoded(encoded, self._options), image_bytes,
                             fn_output_signature=tf2.TensorSpec([self._options.height, self._options.width, 3],
                                                                tf2.float32))
         return self._outputs(self.network(images))

@@ -1,7 +1,7 @@
 """TFLite (LiteRT) models of a frozen inference graph, converted by TensorFlow's TFLiteConverter.
 
 The converter takes the same concrete function as the SavedModel's `serving_default`
-(engine.saved_model.network_function over the frozen GraphDef), so both compute the same network. The
+(engine.export.saved_model.network_function over the frozen GraphDef), so both compute the same network. The
 model has one signature, `serving_default`: `images`, float32 [batch, size, size, 3] already preprocessed
 (batch 1 until the interpreter resizes it), -> `probabilities` [batch, classes]. The class names and the
 preprocessing travel in the metadata JSON export writes beside it (x.tflite -> x.json).
@@ -16,8 +16,8 @@ each (see tests/engine/test_deploy_formats.py and the README for the figures obs
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
-from engine import saved_model
-from engine.options import TFLITE_QUANTIZATIONS
+from engine.export import saved_model
+from engine.config.options import TFLITE_QUANTIZATIONS
 
 tf2 = tf.compat.v2
 

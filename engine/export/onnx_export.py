@@ -3,7 +3,7 @@
 tf2onnx converts the frozen GraphDef itself (the source of every deployment format), so the ONNX model
 computes what the frozen graph computes. Its input is `images`, float32 [batch, size, size, 3] already
 preprocessed (NHWC, as in TensorFlow), and its output `probabilities` [batch, classes]. The export
-metadata (class names, preprocessing, label mode: engine.graph_metadata) is stored in the model's
+metadata (class names, preprocessing, label mode: engine.model.graph_metadata) is stored in the model's
 `metadata_props` under `METADATA_KEY`, where onnxruntime's `get_modelmeta().custom_metadata_map` reads it.
 
 tf2onnx, onnx and onnxruntime are pinned in requirements-onnx.txt; without them `--onnx` says how to
@@ -13,9 +13,10 @@ import json
 
 from core import atomic_files
 from core.errors import UserError
-from engine import saved_model
+from engine.export import saved_model
+from engine.model.graph_metadata import ONNX_METADATA_KEY
 
-METADATA_KEY = "export_metadata"
+METADATA_KEY = ONNX_METADATA_KEY
 IMAGES = saved_model.IMAGES
 PROBABILITIES = saved_model.PROBABILITIES
 INSTALL_HINT = "pip install -r requirements-onnx.txt"

@@ -9,7 +9,7 @@ import importlib.metadata
 from core.cli import add_bool_flag
 from core.progress import warn
 from datasets import defaults
-from engine.options import LABEL_MODES, MODEL_NAMES, TrainOptions, add_flags
+from engine.config.options import LABEL_MODES, MODEL_NAMES, TrainOptions, add_flags
 
 VERSION = "2.0"  # 1.x: the original TensorFlow 1 project; 2.x: this suite on TensorFlow 2
 

@@ -11,7 +11,7 @@ import shutil
 from core.compat import slim, tf
 from core.errors import UserError, first_line, os_reason
 from core.progress import warn
-from engine.options import scopes
+from engine.config.options import scopes
 
 CHECKPOINT_BASENAME = "model.ckpt"
 MAX_TO_KEEP = 5

@@ -8,7 +8,11 @@ TensorFlow Serving batches requests, and LiteRT and onnxruntime resize their inp
 import dataclasses
 import os
 
-from engine import export, graph_metadata, onnx_export, saved_model, tflite
+from engine.export import inference_graph
+from engine.model import graph_metadata
+from engine.export import onnx_export
+from engine.export import saved_model
+from engine.export import tflite
 
 
 @dataclasses.dataclass
@@ -36,9 +40,9 @@ def write(spec, checkpoint, targets, use_moving_averages=False, metadata_json=Tr
     """Freezes `spec`'s network (any batch) with `checkpoint` and writes every format `targets` names,
     printing how to run each."""
     spec = dataclasses.replace(spec, batch_size=None)
-    frozen = export.freeze(export.build_inference_graph(spec), checkpoint, [spec.output_node],
+    frozen = inference_graph.freeze(inference_graph.build_inference_graph(spec), checkpoint, [spec.output_node],
                            use_moving_averages=use_moving_averages)
-    meta = export.metadata(spec)
+    meta = inference_graph.metadata(spec)
     image = "face.jpg"
     if targets.saved_model:
         saved_model.write_saved_model(frozen, meta, targets.saved_model)

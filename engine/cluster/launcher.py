@@ -24,7 +24,7 @@ from core.cli import run_main
 from core.errors import UserError
 from core.progress import say, warn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "train_image_classifier.py")
 HOST = "127.0.0.1"
 CLUSTER_FLAGS = ("--ps_hosts", "--worker_hosts", "--job_name", "--task", "--master")

@@ -31,7 +31,7 @@ import functools
 
 from core.compat import tf
 from core.errors import UserError, first_line
-from engine.options import MIXED_PRECISION_MODES
+from engine.config.options import MIXED_PRECISION_MODES
 
 MODES = MIXED_PRECISION_MODES
 BF16_METHODS = ("getter", "grappler", "both")

@@ -17,6 +17,22 @@ INPUT_NODE = "input"
 METADATA_NODE = "export_metadata"
 METADATA_FORMAT = 1
 
+# Where each deployment format keeps the same metadata, and the names of its inputs and outputs.
+SAVED_MODEL_METADATA_FILE = os.path.join("assets.extra", "export_metadata.json")  # inside the SavedModel folder
+ONNX_METADATA_KEY = "export_metadata"  # the ONNX model's metadata_props key
+SERVING_DEFAULT = "serving_default"  # SavedModel and TFLite signature: preprocessed float images
+SERVING_BYTES = "serving_bytes"  # SavedModel signature: encoded image files
+IMAGES = "images"
+IMAGE_BYTES = "image_bytes"
+PROBABILITIES = "probabilities"
+CLASSES = "classes"
+
+# How label_image scales the pixels of a graph that records no preprocessing (TensorFlow's label_image
+# example's size; pixels to [0, 1]).
+DEFAULT_SIZE = 299
+DEFAULT_MEAN = 0.0
+DEFAULT_STD = 255.0
+
 
 def read_metadata(graph_def):
     """The metadata dict recorded in `graph_def`, or None for a graph exported otherwise."""

@@ -1,14 +1,10 @@
-"""Labels images with a frozen graph: load the GraphDef, import it, preprocess each image, run.
+"""label_image's frozen graphs: parse a GraphDef, check it is frozen, import it and run it; read image files
+and list a folder of them.
 
-No network is built here (nets/ is not imported): the graph comes from a file. By default each image
-goes through what the evaluation pipeline does (datasets.input_pipeline.decode_image, then the
-evaluation function of the preprocessing the export recorded, at the recorded size), so the scores
-equal the evaluation's. With an explicit mean and standard deviation, images are resized to height x
-width (bilinear) and scaled as (x - mean) / std, as TensorFlow's label_image example does.
-`preprocess_encoded` holds those ops; a SavedModel's `serving_bytes` signature runs the same ones
-(engine/saved_model.py). The other model formats are opened by engine/runtimes.py.
+No network is built here (nets/ is not imported): the graph comes from a file. Each image goes through
+engine.model.inputs.preprocess_encoded (the recorded evaluation preprocessing, or an explicit mean and
+standard deviation). The other model formats are opened by engine/inference/runtimes.py.
 """
-import dataclasses
 import os
 
 import numpy as np
@@ -16,30 +12,12 @@ import numpy as np
 from core.compat import tf
 from core.errors import UserError, first_line
 from datasets.image_files import IMAGE_EXTENSIONS
-from datasets.input_pipeline import decode_image
-from engine.graph_metadata import INPUT_NODE, read_metadata, read_metadata_file  # noqa: F401 (INPUT_NODE: label_image)
-from preprocessing import preprocessing_factory
+from engine.model.graph_metadata import read_metadata, read_metadata_file
+from engine.model.inputs import preprocess_encoded
 
-DEFAULT_SIZE = 299  # TensorFlow's label_image example's, for graphs that record nothing
-DEFAULT_MEAN = 0.0
-DEFAULT_STD = 255.0
 _NOT_OUTPUTS = ("Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assign", "AssignVariableOp",
                 "VariableV2", "VarHandleOp", "SaveV2", "RestoreV2")
 _VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
-
-
-def load_graph_def(path):
-    """The GraphDef of a binary .pb file, or a UserError saying what is wrong with it."""
-    if not os.path.isfile(path):
-        raise UserError("graph %r does not exist; pass --graph with a frozen graph written by "
-                        "export_inference_graph.py --frozen_graph or TensorFlow's freeze_graph" % path)
-    with open(path, "rb") as handle:
-        data = handle.read()
-    graph_def = parse_graph_def(data)
-    if graph_def is None:
-        raise UserError("%r is not a binary GraphDef (nor any model label_image reads); pass the frozen .pb "
-                        "file written by export_inference_graph.py or freeze_graph --input_binary=true" % path)
-    return check_frozen(graph_def, path)
 
 
 def parse_graph_def(data):
@@ -122,7 +100,7 @@ class Classifier:
         self.batch_size = self.input_dims[0]  # None: any batch
         out_dims = _static_dims(self.output.shape)
         self.num_outputs = out_dims[-1] if out_dims else None
-        self.session = tf.Session(graph=self.graph, config=config)  # config: e.g. bf16 (engine/mixed_precision.py)
+        self.session = tf.Session(graph=self.graph, config=config)  # config: e.g. bf16 (engine/model/mixed_precision.py)
 
     def predict(self, images):
         """Scores [n, num_outputs] for images [n, height, width, 3]; a fixed batch size is padded."""
@@ -147,47 +125,6 @@ class Classifier:
 
     def close(self):
         self.session.close()
-
-
-@dataclasses.dataclass
-class InputOptions:
-    height: int
-    width: int
-    mean: float = None  # mean and std set: resize then (x - mean) / std; unset: the recorded preprocessing
-    std: float = None
-    preprocessing_name: str = None
-    use_grayscale: bool = False
-
-
-def input_options(meta, input_dims, height=None, width=None, mean=None, std=None):
-    """How to turn an image into the graph's input: explicit flags over what the export recorded."""
-    size = meta.get("image_size")
-    height = height or size or input_dims[1] or DEFAULT_SIZE
-    width = width or size or input_dims[2] or DEFAULT_SIZE
-    for flag, value, dim in (("--input_height", height, input_dims[1]), ("--input_width", width, input_dims[2])):
-        if dim is not None and value != dim:
-            raise UserError("%s %d does not fit the graph, whose input takes %s images; leave it unset or "
-                            "pass %d" % (flag, value, "x".join(str(d) for d in input_dims[1:3]), dim))
-    if mean is not None or std is not None or not meta.get("preprocessing_name"):
-        std = DEFAULT_STD if std is None else std
-        if std == 0:
-            raise UserError("--input_std must not be 0 (pixels are divided by it)")
-        return InputOptions(height, width, DEFAULT_MEAN if mean is None else mean, std)
-    return InputOptions(height, width, preprocessing_name=meta["preprocessing_name"],
-                        use_grayscale=bool(meta.get("use_grayscale")))
-
-
-def preprocess_encoded(encoded, options):
-    """float32 [height, width, 3] from a scalar string tensor of image bytes, as `options` say: the graph
-    ops that label_image runs on each file and that a SavedModel's bytes signature runs in the model."""
-    image = decode_image(encoded)
-    if options.preprocessing_name:
-        preprocess = preprocessing_factory.get_preprocessing(
-            options.preprocessing_name, is_training=False, use_grayscale=options.use_grayscale)
-        return tf.cast(preprocess(image, options.height, options.width), tf.float32)
-    resized = tf.image.resize_bilinear(tf.expand_dims(tf.cast(image, tf.float32), 0),
-                                       [options.height, options.width])
-    return (resized[0] - options.mean) / options.std
 
 
 class ImageReader:

@@ -11,8 +11,9 @@ from core.compat import tf
 from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
-from engine import checkpoints, replicas
-from engine.options import summary_every_steps
+from engine.model import checkpoints
+from engine.cluster import replicas
+from engine.config.options import summary_every_steps
 
 
 class Loop:
@@ -45,7 +46,7 @@ class Loop:
 
 
 class ReplicaLoop(Loop):
-    """The loop of a worker of a cluster (engine/replicas.py): steps with a time limit, retried while the
+    """The loop of a worker of a cluster (engine/cluster/replicas.py): steps with a time limit, retried while the
     wait lasts less than --cluster_timeout_secs; a step left waiting ends the loop when a signal came or
     the other workers reached the target step. Only the chief saves and writes summaries."""
 

@@ -15,9 +15,10 @@ from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
 from datasets import tfrecord_integrity
 from datasets.input_pipeline import build_dataset
-from engine import checkpoints, mixed_precision
-from engine import metrics as metrics_module
-from engine.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
+from engine.model import checkpoints
+from engine.model import mixed_precision
+from engine.evaluation import metrics as metrics_module
+from engine.model.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 

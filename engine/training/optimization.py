@@ -2,7 +2,7 @@
 from core.compat import slim, tf
 from core.errors import UserError
 from core.progress import warn
-from engine.options import DECAY_TYPES, OPTIMIZERS, scopes
+from engine.config.options import DECAY_TYPES, OPTIMIZERS, scopes
 
 
 def configure_learning_rate(options, num_samples_per_epoch, batch_size, global_step):

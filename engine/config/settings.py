@@ -12,7 +12,7 @@ from core.progress import warn
 from datasets import defaults
 from datasets.annotations import label_key
 from datasets.classes_file import read_classes
-from engine.options import LABEL_MODES
+from engine.config.options import LABEL_MODES
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 

@@ -8,7 +8,7 @@
 - what label_image needs to use the graph right (input and output names, image size, the evaluation
   preprocessing, class names, label mode) is a JSON string Const, `METADATA_NODE`, made a control
   input ('^export_metadata') of the output node, so freeze_graph (which keeps only the ancestors of
-  the output nodes) keeps it too. engine.graph_metadata reads it back.
+  the output nodes) keeps it too. engine.model.graph_metadata reads it back.
 
 `freeze` does what freeze_graph does, restoring the variables from a checkpoint and turning them into
 constants. Files are written under a temporary name and renamed, so an interrupted export leaves
@@ -21,10 +21,10 @@ import warnings
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
-from engine import checkpoints
-from engine.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
-from engine.options import LABEL_MODES
-from engine.settings import check_labels_offset
+from engine.model import checkpoints
+from engine.model.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
+from engine.config.options import LABEL_MODES
+from engine.config.settings import check_labels_offset
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 

@@ -21,13 +21,12 @@ import os
 import numpy as np
 
 from core.errors import UserError, first_line
-from engine import labeling
-from engine.graph_metadata import read_metadata_file, read_metadata_json
+from engine.inference import labeling
+from engine.model.graph_metadata import (INPUT_NODE, ONNX_METADATA_KEY, SAVED_MODEL_METADATA_FILE, SERVING_DEFAULT,
+                                         read_metadata_file, read_metadata_json)
 
 GRAPH_DEF, SAVED_MODEL, TFLITE, ONNX = "frozen graph", "SavedModel", "TFLite model", "ONNX model"
-SAVED_MODEL_METADATA = os.path.join("assets.extra", "export_metadata.json")  # engine.saved_model.METADATA_FILE
-ONNX_METADATA_KEY = "export_metadata"  # engine.onnx_export.METADATA_KEY
-SIGNATURE = "serving_default"
+SIGNATURE = SERVING_DEFAULT
 ONNX_HINT = "pip install -r requirements-onnx.txt"
 
 
@@ -92,7 +91,7 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
     """(classifier, metadata dict) for the model at `path`, any format; the classifier has `predict`,
     `input_dims`, `batch_size`, `num_outputs` and `close` (see labeling.Classifier). `mixed_precision`:
     "bf16" runs a frozen graph in bfloat16, "auto" does where the export recorded bf16 and the CPU runs it
-    natively (engine/mixed_precision.py), "none" runs float32."""
+    natively (engine/model/mixed_precision.py), "none" runs float32."""
     kind, content = detect_format(path)
     if kind != GRAPH_DEF and mixed_precision == "bf16":
         raise UserError("--mixed_precision bf16 runs frozen graphs (.pb) only; %s is a %s: drop the flag"
@@ -101,10 +100,10 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
         graph_def = labeling.check_frozen(content, path)
         meta = labeling.graph_metadata(graph_def, path)
         output_layer = output_layer or meta.get("output_node") or _only_output(graph_def, path)
-        return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or labeling.INPUT_NODE,
+        return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or INPUT_NODE,
                                    output_layer, path, config=_session_config(mixed_precision, meta)), meta
     if kind == SAVED_MODEL:
-        meta = read_metadata_json(os.path.join(path, SAVED_MODEL_METADATA)) or {}
+        meta = read_metadata_json(os.path.join(path, SAVED_MODEL_METADATA_FILE)) or {}
         return SavedModelClassifier(path, meta, input_layer, output_layer), meta
     if kind == TFLITE:
         meta = read_metadata_file(path) or {}
@@ -116,7 +115,7 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
 def _session_config(requested, meta):
     """The frozen graph's session configuration: bf16 when asked (refused where the CPU lacks it), or, with
     "auto", when the export recorded bf16 and the CPU runs it natively; float32 otherwise."""
-    from engine import mixed_precision
+    from engine.model import mixed_precision
 
     if requested == "auto":
         wanted = meta.get("mixed_precision") == "bf16" and mixed_precision.check_support("bf16")[0]

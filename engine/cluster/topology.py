@@ -1,5 +1,5 @@
 """Which cluster a training process belongs to, and its role in it: read from TF_CONFIG or from the TF1-style
-flags, checked against research/slim's replica flags. No TensorFlow here (engine/replicas.py runs it).
+flags, checked against research/slim's replica flags. No TensorFlow here (engine/cluster/replicas.py runs it).
 
 Three ways to describe it, the first that applies wins:
 1. `--ps_hosts h:p,... --worker_hosts h:p,... --job_name ps|worker --task N` (the TF1 examples);
@@ -116,7 +116,7 @@ def parse_tf_config(text):
 
 
 def resolve(options, environ=None):
-    """The Cluster of this process from `options` (engine.options.ClusterOptions) and `environ`
+    """The Cluster of this process from `options` (engine.config.options.ClusterOptions) and `environ`
     (os.environ by default), or None when training runs in one process. Raises UserError on any
     misconfiguration."""
     environ = os.environ if environ is None else environ

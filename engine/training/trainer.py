@@ -1,8 +1,8 @@
 """Training: the graph (clones, losses, optimizer, summaries) and `train`, which builds it, initializes or
-restores it, and hands it to the step loop (engine/train_loop.py).
+restores it, and hands it to the step loop (engine/training/step_loop.py).
 
 Built objects go in, not the command line: `train(settings, options)` where `settings` says what to train
-on (engine.settings.Settings) and `options` (engine.options.TrainOptions) how.
+on (engine.config.settings.Settings) and `options` (engine.config.options.TrainOptions) how.
 """
 import contextlib
 import dataclasses
@@ -14,8 +14,13 @@ from core.errors import UserError
 from core.progress import say
 from datasets import tfrecord_stats
 from datasets.input_pipeline import build_dataset
-from engine import checkpoints, mixed_precision, optimization, replicas, run_config, train_loop
-from engine.settings import check_classes, decide_label_mode
+from engine.model import checkpoints
+from engine.model import mixed_precision
+from engine.training import optimization
+from engine.cluster import replicas
+from engine.config import run_config
+from engine.training import step_loop
+from engine.config.settings import check_classes, decide_label_mode
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
@@ -139,7 +144,7 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, cluster
     """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors). In a cluster's
     sync mode the optimizer is a tf.train.SyncReplicasOptimizer, and each global step, which applies
     --replicas_to_aggregate batches, counts as that many batches for the learning rate decay (as in
-    research/slim). `bf16_method` (engine/mixed_precision.py's BF16_METHODS; None: its default) says how
+    research/slim). `bf16_method` (engine/model/mixed_precision.py's BF16_METHODS; None: its default) says how
     bf16 computes."""
     global_step = tf.train.get_or_create_global_step()
     network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
@@ -183,9 +188,9 @@ def train(settings, options, cluster=None):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
     checkpoint. Returns (final global step, name of the signal that stopped it early or None).
 
-    On a cluster (`cluster`: engine.cluster_config.Cluster of a worker), the variables live on the parameter
+    On a cluster (`cluster`: engine.cluster.topology.Cluster of a worker), the variables live on the parameter
     servers; worker 0, the chief, initializes or restores them and writes train_config.json, summaries and
-    checkpoints, and the other workers train on them and write nothing (engine/replicas.py)."""
+    checkpoints, and the other workers train on them and write nothing (engine/cluster/replicas.py)."""
     server = replicas.start_server(cluster) if cluster else None  # first: the other tasks wait for it
     chief = cluster is None or cluster.is_chief
     spec = nets_factory.get_spec(settings.model_name)
@@ -255,13 +260,13 @@ def train(settings, options, cluster=None):
         writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
         try:
             if runtime is None:
-                loop = train_loop.Loop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
+                loop = step_loop.Loop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
                                        settings.tfrecord_file)
             else:
-                loop = train_loop.ReplicaLoop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver,
+                loop = step_loop.ReplicaLoop(session, ops.train_op, ops.summary_op, ops.global_step, ops.saver,
                                               writer, settings.tfrecord_file, runtime=runtime,
                                               target=options.max_number_of_steps)
-            return train_loop.run_steps(loop, options)
+            return step_loop.run_steps(loop, options)
         finally:
             writer.close()
 

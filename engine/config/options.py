@@ -115,7 +115,7 @@ class TrainOptions:
 
 @dataclasses.dataclass
 class ClusterOptions:
-    """Training on several machines (engine/cluster_config.py). The cluster comes from TF_CONFIG in the
+    """Training on several machines (engine/cluster/topology.py). The cluster comes from TF_CONFIG in the
     environment or from --ps_hosts/--worker_hosts/--job_name/--task; research/slim's replica flags keep their
     meaning and are checked against it."""
     ps_hosts: str = dataclasses.field(default=None, metadata={

@@ -1,0 +1,30 @@
+"""How the labels of an image are learned: the closed set of label modes, and the choice from the data.
+
+- `SINGLE`: one label per image, a softmax over the classes;
+- `MULTI`: any number of labels per image, a sigmoid per class;
+- `AUTO` (a request, never a decision): `MULTI` when some image of the data has several labels, else
+  `SINGLE`.
+
+The decision is recorded with the training run (train_config.json) and followed by evaluation, export and
+label_image. No TensorFlow here: the scripts' --help lists the choices.
+"""
+AUTO = "auto"
+SINGLE = "single"
+MULTI = "multi"
+LABEL_MODES = (SINGLE, MULTI)  # what a run decides
+CHOICES = (AUTO,) + LABEL_MODES  # what --label_mode accepts
+
+DESCRIPTIONS = {
+    SINGLE: "single-label (softmax over the classes)",
+    MULTI: "multi-label (a sigmoid per class)",
+}
+
+
+def decide(requested, max_labels_per_image=None):
+    """`requested` when it is a label mode; for AUTO (or None), the mode the data asks for: MULTI when an
+    image has several labels (`max_labels_per_image`), SINGLE otherwise or when the data is unknown."""
+    if requested in LABEL_MODES:
+        return requested
+    if requested not in (None, AUTO):
+        raise ValueError("unknown label mode %r; use one of %s" % (requested, ", ".join(CHOICES)))
+    return MULTI if (max_labels_per_image or 0) > 1 else SINGLE
