@@ -14,15 +14,11 @@ train:output/,eval:output_eval/`):
 With --eval_interval_secs or --timeout it follows a training run, evaluating each new checkpoint.
 """
 import argparse
-import os
 import sys
 
 from core.cli import run_main
-from engine.config import run_config
 from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
-from engine.config.options import EvalOptions, add_flags, from_args
-
-EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
+from engine.config.options import EvalOptions, add_flags
 
 
 # research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
@@ -54,46 +50,17 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
-    from core.errors import UserError
-    from core.progress import say
     from engine.evaluation import evaluate
-    from engine.model import mixed_precision
-    from engine.config import settings as settings_module
+    from engine.evaluation.setup import resolve_evaluation
 
-    if args.batch_size < 1:
-        raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
-    following = args.eval_interval_secs is not None or args.timeout is not None
-    checkpoint_dir = run_config.config_dir(args.checkpoint_path)
-    if following and not os.path.exists(args.checkpoint_path) and not os.path.exists(args.checkpoint_path + ".index"):
-        checkpoint_dir = args.checkpoint_path  # the training directory, not created yet
-    if args.eval_dir is None:  # beside the training events: one `tensorboard --logdir` shows both runs
-        args.eval_dir = os.path.join(checkpoint_dir, EVAL_SUBDIR)
-    if following:
-        # The training config is written with the first checkpoint: wait for it before resolving defaults.
-        os.makedirs(args.eval_dir, exist_ok=True)
-        if not evaluate.wait_for_first_checkpoint(checkpoint_dir, args.timeout):
-            return 0
-    else:
-        checkpoint = evaluate.find_checkpoint_once(args.checkpoint_path)
-    recorded = run_config.read_config(args.checkpoint_path)
-    settings = settings_module.resolve(args, recorded)
-    if recorded:
-        settings_module.check_same_run(checkpoint_dir, recorded, settings, "evaluate")
-    from datasets import tfrecord_stats
-    stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage,
-                                skip_corrupt_records=args.skip_corrupt_records)
-    settings_module.check_classes(settings, stats, settings.tfrecord_file)
-    label_mode = settings_module.decide_label_mode(settings.label_mode, stats)
-    options = from_args(EvalOptions, args, split=args.dataset_split_name)
-    if options.mixed_precision != "none":
-        say("mixed precision %s: %s" % (options.mixed_precision,
-                                        mixed_precision.require_support(options.mixed_precision)))
-    with evaluate.Evaluator(settings, label_mode, options) as evaluator:
-        if following:
-            evaluate.follow(evaluator, checkpoint_dir, args.eval_dir, args.eval_interval_secs or 0.0,
-                              args.timeout)
+    run = resolve_evaluation(args)
+    if run is None:  # following a training run that wrote no checkpoint before --timeout
+        return 0
+    with evaluate.Evaluator(run.settings, run.label_mode, run.options) as evaluator:
+        if run.following:
+            evaluate.follow(evaluator, run.checkpoint_dir, run.eval_dir, run.interval_secs, run.timeout_secs)
         else:
-            evaluate.evaluate_once(evaluator, checkpoint, args.eval_dir)
+            evaluate.evaluate_once(evaluator, run.checkpoint, run.eval_dir)
     return 0
 
 

@@ -27,7 +27,6 @@ import os
 import sys
 
 from core.cli import add_bool_flag, run_main
-from core.errors import UserError
 from engine.config.flags import (
     add_ignored_flags,
     add_version_flag,
@@ -98,22 +97,6 @@ def build_parser():
     return parser
 
 
-def _freeze_hint(args, spec, checkpoint):
-    return ("freeze it with: python -m engine.export.freeze_graph "
-            "--input_graph=%s "
-            "--input_binary=true --input_checkpoint=%s --output_graph=%s --output_node_names=%s"
-            % (args.output_file, checkpoint or "<train_dir>/model.ckpt-N",
-               args.frozen_graph or _frozen_name(args.output_file), spec.output_node))
-
-
-def _frozen_name(output_file):
-    """inception_v3_inf_graph.pb -> inception_v3_frozen_graph.pb; other.pb -> other_frozen.pb."""
-    stem, extension = os.path.splitext(output_file)
-    if stem.endswith("_inf_graph"):
-        return stem[:-len("_inf_graph")] + "_frozen_graph" + (extension or ".pb")
-    return stem + "_frozen" + (extension or ".pb")
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -121,60 +104,9 @@ def main(argv=None):
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv", "tfrecord_file"),
                  {"path_to_csv": not_read, "tfrecord_file": not_read})
     from engine.export import deploy
-    from engine.export import inference_graph
-    from engine.model import graph_metadata
-    from engine.config import run_config
-    from engine.model.checkpoints import resolve_checkpoint
-    from engine.config.settings import check_same_run, decide_label_mode, resolve
+    from engine.export.setup import resolve_export
 
-    targets = deploy.Targets(args.saved_model, args.tflite, args.tflite_quantize, args.onnx)
-    if not args.output_file and not args.frozen_graph and not targets:
-        raise UserError("nothing to write: pass --output_file inception_v3_inf_graph.pb (the graph to freeze "
-                        "with TensorFlow's freeze_graph), or --checkpoint_path <train_dir> --frozen_graph "
-                        "frozen.pb to freeze it in one step, or --checkpoint_path <train_dir> with --saved_model DIR, "
-                        "--tflite FILE or --onnx FILE")
-    config, checkpoint = {}, None
-    if args.checkpoint_path:
-        checkpoint = resolve_checkpoint(args.checkpoint_path)
-        config = run_config.read_config(args.checkpoint_path)
-    elif args.frozen_graph or targets:
-        raise UserError("%s needs the weights: pass --checkpoint_path with a checkpoint file "
-                        "(output/model.ckpt-1000) or a training directory (its latest checkpoint)"
-                        % ("--frozen_graph" if args.frozen_graph else "--saved_model/--tflite/--onnx"))
-    deploy.check(targets)
-    settings = resolve(args, config)
-    if config:  # the command must name the run it exports
-        check_same_run(run_config.config_dir(args.checkpoint_path), config, settings, "export")
-    spec = inference_graph.ExportSpec(
-        model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
-        label_mode=decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,
-        batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
-        use_grayscale=settings.use_grayscale, is_training=args.is_training,
-        mixed_precision=args.mixed_precision or config.get("mixed_precision") or "none")
-    graph_def = inference_graph.build_inference_graph(spec)
-    meta = inference_graph.metadata(spec)
-    shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]
-    kind = "softmax" if spec.label_mode == "single" else "sigmoid (multi-label)"
-    print("%s: input %r %s, %s over %d classes" % (spec.model_name, inference_graph.INPUT_NODE, shape, kind,
-                                                     spec.num_classes))
-    print("output node: %s" % spec.output_node)
-    if args.output_file:
-        inference_graph.write_graph(graph_def, args.output_file)
-        if args.metadata_json:
-            graph_metadata.write_metadata_file(meta, args.output_file)
-        print("wrote inference graph %s" % args.output_file)
-        if not args.frozen_graph:
-            print(_freeze_hint(args, spec, checkpoint))
-    if args.frozen_graph:
-        frozen = inference_graph.freeze(graph_def, checkpoint, [spec.output_node],
-                               use_moving_averages=args.moving_average_decay is not None)
-        inference_graph.write_graph(frozen, args.frozen_graph)
-        if args.metadata_json:
-            graph_metadata.write_metadata_file(meta, args.frozen_graph)
-        print("wrote frozen graph %s (weights of %s)" % (args.frozen_graph, checkpoint))
-    if targets:
-        deploy.write(spec, checkpoint, targets, use_moving_averages=args.moving_average_decay is not None,
-                     metadata_json=args.metadata_json)
+    deploy.write_outputs(resolve_export(args))
     return 0
 
 

@@ -8,17 +8,14 @@ import dataclasses
 import sys
 
 from core.cli import EXIT_INTERRUPTED, add_bool_flag, run_main
-from engine.config import run_config
 from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
 from engine.config.options import (
-    DEFAULT_OPTIMIZER,
     MIXED_PRECISION_MODES,
     ClusterOptions,
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
     add_flags,
-    from_args,
 )
 
 
@@ -64,45 +61,19 @@ def build_parser():
     return parser
 
 
-def options_from_args(args):
-    return from_args(TrainOptions, args, optimization=from_args(OptimizerOptions, args),
-                     schedule=from_args(LearningRateOptions, args),
-                     mixed_precision=args.mixed_precision or "none")
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
-    from core.errors import UserError
-    from engine.cluster import topology
-    from engine.config import settings as settings_module
+    from engine.training.setup import resolve_training
 
-    cluster = topology.resolve(from_args(ClusterOptions, args))
-    if cluster is not None and cluster.job_name == "ps":
+    run = resolve_training(args)
+    if run.serves_variables:
         from engine.cluster import replicas
-        return replicas.serve(cluster)
-    from engine.model.checkpoints import latest_checkpoint
+        return replicas.serve(run.cluster)
     from engine.training.trainer import train
 
-    if args.dataset_split_name != "train":
-        raise UserError("training reads the train split; --dataset_split_name %r is for evaluation"
-                        % args.dataset_split_name)
-    for name in ("batch_size", "num_clones", "log_every_n_steps"):
-        if getattr(args, name) < 1:
-            raise UserError("--%s must be at least 1, got %d" % (name, getattr(args, name)))
-    recorded = run_config.read_config(args.train_dir)
-    settings = settings_module.resolve(args, recorded)
-    if recorded and latest_checkpoint(args.train_dir):  # a run to resume: the command must name it
-        settings_module.check_same_run(args.train_dir, recorded, settings, "train", args.optimizer)
-        if args.optimizer is None:
-            args.optimizer = recorded.get("optimizer")
-        if args.opt_epsilon is None and recorded.get("optimizer", DEFAULT_OPTIMIZER) == (args.optimizer or
-                                                                                      DEFAULT_OPTIMIZER):
-            args.opt_epsilon = recorded.get("opt_epsilon")
-    if args.mixed_precision is None:
-        args.mixed_precision = recorded.get("mixed_precision")
-    _step, stopped_by = train(settings, options_from_args(args), cluster)
+    _step, stopped_by = train(run.settings, run.options, run.cluster)
     return EXIT_INTERRUPTED if stopped_by else 0
 
 

@@ -39,20 +39,20 @@ class OurTraining:
                  arrays=None):
         from core.compat import tf
         from engine.model import mixed_precision as mp
-        from engine.training import trainer
+        from engine.training import graph as training_graph
         from engine.config.options import TrainOptions
 
         self.graph = tf.Graph()
         with self.graph.as_default():
             options = TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision)
             if arrays is None:
-                batch = trainer.input_batch(settings, options)
+                batch = training_graph.input_batch(settings, options)
             else:
                 images, labels = arrays
                 dataset = tf.data.Dataset.from_tensor_slices({"images": images, "labels": labels})
                 dataset = dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(2)
                 batch = tf.data.make_one_shot_iterator(dataset).get_next()
-            self.ops = trainer.build_train_graph(settings, options, label_mode, num_images, batch,
+            self.ops = training_graph.build_train_graph(settings, options, label_mode, num_images, batch,
                                                   bf16_method=bf16_method)
             self.graph.finalize()
         self.session = tf.Session(graph=self.graph, config=mp.session_config(mixed_precision, bf16_method))

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import numpy as np
+from datasets import label_modes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES_FILE = os.path.join(ROOT, "labels", "liste_labels.txt")
@@ -90,7 +91,7 @@ def random_frozen_graph(model_name, image_size, label_mode="single"):
     return frozen, inference_graph.metadata(spec)
 
 
-def settings_for(model_name, image_size, tfrecord, validation_percentage=25.0, label_mode="auto"):
+def settings_for(model_name, image_size, tfrecord, validation_percentage=25.0, label_mode=label_modes.AUTO):
     from datasets.classes_file import read_classes
     from engine.config.settings import Settings
     from nets import nets_factory
@@ -106,7 +107,7 @@ def label_mode_of(tfrecord, split="train", validation_percentage=25.0):
     from datasets import tfrecord_stats
 
     stats = tfrecord_stats.scan(tfrecord, split, validation_percentage)
-    return ("multi" if stats["max_labels_per_image"] > 1 else "single"), stats["num_images"]
+    return label_modes.decide(label_modes.AUTO, stats["max_labels_per_image"]), stats["num_images"]
 
 
 def preprocessed_arrays(settings, count, is_training):
@@ -215,8 +216,8 @@ def keras_model(keras, model_name, image_size, num_classes, label_mode, learning
     class_name, kwargs = KERAS_APPLICATIONS[model_name]
     model = getattr(keras.applications, class_name)(
         weights=None, input_shape=(image_size, image_size, 3), classes=num_classes,
-        classifier_activation="softmax" if label_mode == "single" else "sigmoid", **kwargs)
-    loss = "categorical_crossentropy" if label_mode == "single" else "binary_crossentropy"
+        classifier_activation="softmax" if label_mode == label_modes.SINGLE else "sigmoid", **kwargs)
+    loss = "categorical_crossentropy" if label_mode == label_modes.SINGLE else "binary_crossentropy"
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.9, momentum=0.9,
                                                      epsilon=1.0), loss=loss)
     return model

@@ -30,7 +30,7 @@ def train(tfrecord, classes, train_dir, model_name, image_size, *extra, steps=2)
 
 
 def tf_freeze_graph(input_graph, checkpoint, output_graph, output_node):
-    """TensorFlow's own tool, as the README runs it (pip TensorFlow, no Bazel build)."""
+    """TensorFlow's own tool, python -m tensorflow.python.tools.freeze_graph (pip TensorFlow, no Bazel build)."""
     command = [sys.executable, "-m", "tensorflow.python.tools.freeze_graph", "--input_graph=%s" % input_graph,
                "--input_binary=true", "--input_checkpoint=%s" % checkpoint,
                "--output_graph=%s" % output_graph, "--output_node_names=%s" % output_node]

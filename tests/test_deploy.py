@@ -1,4 +1,4 @@
-"""The README's "Deploying the model" as written: its export and label_image commands run as processes,
+"""docs/deployment.md ("Deploying the model") as written: its export and label_image commands run as processes,
 and its LiteRT script (no TensorFlow in it) prints label_image's scores on PNG images."""
 import io
 import json
@@ -20,14 +20,12 @@ from tests.export_support import export, lenet_multi
 TEXT_LINE = re.compile(r"^(\S+) \(score = (\d\.\d{5})\)$")
 
 
-def _readme_section():
-    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-    start = text.index("## Deploying the model")
-    return text[start:text.index("\n## ", start + 1)]
+def _deployment_page():
+    return open(os.path.join(ROOT, "docs", "deployment.md"), encoding="utf-8").read()
 
 
 def _code_blocks(language):
-    return re.findall(r"```%s\n(.*?)```" % language, _readme_section(), re.S)
+    return re.findall(r"```%s\n(.*?)```" % language, _deployment_page(), re.S)
 
 
 def _commands(block):

@@ -227,7 +227,7 @@ def test_summaries_come_at_the_first_step_on_the_cadence_and_at_the_last_with_pl
     (["--model_name", "cifarnet"], "the run in {dir} trains lenet; --model_name cifarnet would not resume it"),
     (["--optimizer", "rmsprop"], "trains with adam; --optimizer rmsprop would not resume it"),
     (["--chemin_liste_labels", "GENDER"], "trains with 11 classes (homme, femme, yeux_ronds, yeux_amandes, ...); "
-                                          "--chemin_liste_labels {gender} with 2 classes"),
+                                          "--classes_file {gender} with 2 classes"),
     (["--label_mode", "single"], "trains multi-label; --label_mode single would not resume it"),
 ])
 def test_a_mistaken_second_run_names_the_difference_and_changes_nothing(faces, gender_faces, tmp_path, capsys,

@@ -30,6 +30,11 @@ OPT_EPSILON_DEFAULTS = {"rmsprop": 1.0, "adam": 1e-8, "adadelta": 1e-8}
 SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
 
 
+def default_optimizer(name):
+    """`name`, or the optimizer a run that names none uses."""
+    return name or DEFAULT_OPTIMIZER
+
+
 @dataclasses.dataclass
 class OptimizerOptions:
     optimizer: str = dataclasses.field(default=DEFAULT_OPTIMIZER, metadata={
@@ -51,8 +56,7 @@ class OptimizerOptions:
     rmsprop_decay: float = 0.9
 
     def __post_init__(self):
-        if self.optimizer is None:
-            self.optimizer = DEFAULT_OPTIMIZER
+        self.optimizer = default_optimizer(self.optimizer)
         if self.opt_epsilon is None:
             self.opt_epsilon = OPT_EPSILON_DEFAULTS.get(self.optimizer)
 
@@ -179,11 +183,6 @@ def summary_every_steps(options):
 def field(cls, name):
     """The dataclasses.Field `name` of `cls`."""
     return {f.name: f for f in dataclasses.fields(cls)}[name]
-
-
-def default(cls, name):
-    """The default value of field `name` of `cls`."""
-    return field(cls, name).default
 
 
 def add_flags(group, cls, names, bool_flag=None):

@@ -1,7 +1,8 @@
 """Resolves what a run works on: command-line value, else what training recorded, else the default.
 
-Also the one label-mode policy of training, evaluation and export (`decide_label_mode`), the check that
-a command names the run it resumes, evaluates or exports (`check_same_run`), and the check of the
+`resolve_recorded` is the one call each script makes: the run recorded beside a path (train_config.json),
+the settings of this command over it, and the check that the command names that run (`check_same_run`).
+Also the label-mode policy of training, evaluation and export (`decide_label_mode`) and the check of the
 classes against the class names the TFRecord carries (`check_classes`).
 """
 import dataclasses
@@ -9,10 +10,10 @@ import os
 
 from core.errors import UserError
 from core.progress import warn
-from datasets import defaults
+from datasets import defaults, label_modes
 from datasets.annotations import label_key
 from datasets.classes_file import read_classes
-from engine.config.options import LABEL_MODES
+from engine.config import run_config
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
@@ -30,7 +31,7 @@ class Settings:
     classes: list
     validation_percentage: float
     labels_offset: int
-    label_mode: str  # "auto", "single" or "multi"
+    label_mode: str  # one of datasets.label_modes.CHOICES (AUTO: decided from the data)
 
     @property
     def num_classes(self):
@@ -56,16 +57,13 @@ def preprocessing_family(name):
 
 
 def decide_label_mode(label_mode, stats=None):
-    """"single" or "multi": `label_mode` when it is one of them (a warning when single-label training
-    meets images with several labels), else chosen from `stats` (tfrecord_stats.scan's), else "single"."""
-    if label_mode in LABEL_MODES:
-        if label_mode == "single" and stats and stats["max_labels_per_image"] > 1:
-            warn("--label_mode single on images with up to %d labels: only one label per image counts"
-                 % stats["max_labels_per_image"])
-        return label_mode
-    if stats is None:
-        return "single"
-    return "multi" if stats["max_labels_per_image"] > 1 else "single"
+    """The label mode of a run (datasets.label_modes.decide) from `label_mode` and the data's `stats`
+    (tfrecord_stats.scan's; None: no data read), with a warning when single-label training meets images with
+    several labels."""
+    most = stats["max_labels_per_image"] if stats else None
+    if label_mode == label_modes.SINGLE and most and most > 1:
+        warn("--label_mode single on images with up to %d labels: only one label per image counts" % most)
+    return label_modes.decide(label_mode, most)
 
 
 def check_labels_offset(labels_offset, classes):
@@ -95,8 +93,8 @@ def resolve(args, config):
         classes = read_classes(classes_file)
     labels_offset = _first(args.labels_offset, config.get("labels_offset"), 0)
     check_labels_offset(labels_offset, classes)
-    label_mode = _first(args.label_mode if args.label_mode != "auto" else None,
-                        config.get("label_mode"), "auto")
+    label_mode = _first(args.label_mode if args.label_mode != label_modes.AUTO else None,
+                        config.get("label_mode"), label_modes.AUTO)
     return Settings(
         model_name=model_name,
         image_size=int(image_size),
@@ -150,9 +148,9 @@ def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
         order = " (the same names in another order)" if sorted(map(label_key, classes)) == sorted(
             map(label_key, settings.classes)) else ""
         differences.append(("with %s" % _class_list(list(classes)),
-                            "--chemin_liste_labels %s with %s%s" % (settings.classes_file, _class_list(settings.classes),
+                            "--classes_file %s with %s%s" % (settings.classes_file, _class_list(settings.classes),
                                                                order)))
-    if recorded.get("label_mode") in ("single", "multi") and settings.label_mode in ("single", "multi") \
+    if recorded.get("label_mode") in label_modes.LABEL_MODES and settings.label_mode in label_modes.LABEL_MODES \
             and recorded["label_mode"] != settings.label_mode:
         differences.append(("%s-label" % recorded["label_mode"], "--label_mode %s" % settings.label_mode))
     if recorded.get("labels_offset") is not None and int(recorded["labels_offset"]) != settings.labels_offset:
@@ -181,8 +179,8 @@ def check_classes(settings, stats, tfrecord_file, warn_missing=False):
             wrong.append("class %d is %r in the records, %r in the classes file" % (index + 1, name, classes[index]))
     if wrong:
         raise UserError("the classes (%s) do not match the TFRecord %r: %s%s. The TFRecord was converted with "
-                        "another classes file: pass that one (--chemin_liste_labels), or convert the images again "
-                        "with this one (download_and_convert_data.py --classes %s --rebuild_csv)" % (
+                        "another classes file: pass that one (--classes_file), or convert the images again "
+                        "with this one (download_and_convert_data.py --classes_file %s --rebuild_csv)" % (
                             settings.classes_file, tfrecord_file, "; ".join(wrong[:3]),
                             "; and %d more" % (len(wrong) - 3) if len(wrong) > 3 else "", settings.classes_file))
     if warn_missing:
@@ -194,3 +192,14 @@ def check_classes(settings, stats, tfrecord_file, warn_missing=False):
                  "images of them, or leave them out of the classes file and convert again"
                  % (len(missing), len(classes) - settings.labels_offset, os.path.basename(tfrecord_file),
                     ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")))
+
+
+def resolve_recorded(args, run_path, purpose, compare=True, optimizer=None):
+    """(Settings, recorded config dict) of a command: `args` over the run recorded beside `run_path` (a
+    training directory or a checkpoint file; {} when nothing is recorded there). With `compare`, a recorded
+    run must be the one the command names (`check_same_run`; `purpose` is "train", "evaluate" or "export")."""
+    recorded = run_config.read_config(run_path) if run_path else {}
+    settings = resolve(args, recorded)
+    if recorded and compare:
+        check_same_run(run_config.config_dir(run_path), recorded, settings, purpose, optimizer)
+    return settings, recorded

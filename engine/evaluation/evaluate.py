@@ -3,28 +3,23 @@
 Uses the training input pipeline (eval variant) and split function, so the held-out images are exactly
 those training never saw; every image of the split is counted once (the last partial batch included).
 """
-import io
 import os
 import time
 
 import numpy as np
 
-from core import atomic_files, events
 from core.compat import slim, tf
 from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
-from datasets import tfrecord_integrity
+from datasets import label_modes, tfrecord_integrity
 from datasets.input_pipeline import build_dataset
-from engine.model import checkpoints
-from engine.model import mixed_precision
 from engine.evaluation import metrics as metrics_module
+from engine.evaluation import reports
+from engine.model import checkpoints, mixed_precision
 from engine.model.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
-METRICS_NAME = "metrics.json"
-METRICS_TABLE_NAME = "metrics.csv"  # the per-class (per-label) rows of metrics.json, beside it
-PR_THRESHOLDS = 101  # thresholds of the precision-recall curves (TensorBoard's pr_curves plugin)
 
 
 class Evaluator:
@@ -55,7 +50,7 @@ class Evaluator:
                 options.mixed_precision)
             logits, _ = network_fn(batch["images"])
             logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
-            probabilities = tf.nn.softmax(logits) if label_mode == "single" else tf.sigmoid(logits)
+            probabilities = tf.nn.softmax(logits) if label_mode == label_modes.SINGLE else tf.sigmoid(logits)
             self.fetches = {"probabilities": probabilities, "labels": batch["labels"], "logits": logits,
                             "filenames": batch["filenames"]}
             if options.moving_average_decay:
@@ -128,78 +123,14 @@ class Evaluator:
         return result
 
 
-def confusion_image(confusion):
-    """A PNG heat map of the confusion matrix, one square per cell, rows are true classes."""
-    from PIL import Image
-
-    matrix = np.asarray(confusion, dtype=np.float64)
-    rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    cell = max(4, 256 // max(1, len(matrix)))
-    pixels = (255 * (1 - rows)).astype(np.uint8).repeat(cell, axis=0).repeat(cell, axis=1)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, "L").convert("RGB").save(buffer, "PNG")
-    return buffer.getvalue(), pixels.shape
-
-
-def pr_curve_values(probabilities, labels, class_names):
-    """TensorBoard pr_curves plugin summary values, one curve per class (single-label: that class against
-    the others, by its softmax probability) or per label (multi-label: by its sigmoid), tagged
-    `eval/pr_curve/NAME/pr_curves`."""
-    from tensorboard.plugins.pr_curve import summary as pr_curve_summary
-
-    values = []
-    for index, name in enumerate(class_names):
-        summary = pr_curve_summary.pb("eval/pr_curve/%s" % name, labels[:, index] >= 0.5,
-                                      np.clip(probabilities[:, index], 0.0, 1.0).astype(np.float32),
-                                      num_thresholds=PR_THRESHOLDS)
-        values.extend(summary.value)
-    return values
-
-
-def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=None):
-    """Scalars, the confusion image and, given `predictions` (probabilities, labels), precision-recall
-    curves in `eval_dir` at `step`; metrics.json and metrics.csv written atomically."""
-    os.makedirs(eval_dir, exist_ok=True)
-    values = [tf.Summary.Value(tag=tag, simple_value=value)
-              for tag, value in sorted(metrics_module.scalars(result).items())]
-    if "confusion_matrix" in result:
-        png, shape = confusion_image(result["confusion_matrix"])
-        values.append(tf.Summary.Value(tag="eval/confusion_matrix", image=tf.Summary.Image(
-            height=shape[0], width=shape[1], colorspace=3, encoded_image_string=png)))
-    if predictions is not None:
-        names = list(result.get("per_class") or result.get("per_label"))
-        values.extend(pr_curve_values(predictions[0], predictions[1], names))
-    with tf.Graph().as_default():
-        writer = events.EventsWriter(eval_dir)
-        writer.add_summary(tf.Summary(value=values), step)
-        writer.close()
-    report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)
-    path = os.path.join(eval_dir, METRICS_NAME)
-    try:
-        atomic_files.write_json(path, report)
-    except OSError as error:
-        raise _cannot_write(path, error)
-    table_path = os.path.join(eval_dir, METRICS_TABLE_NAME)
-    try:
-        with atomic_files.replacing(table_path) as temporary:
-            metrics_module.per_class_table(result).to_csv(temporary, index=False, float_format="%.6g")
-    except OSError as error:
-        raise _cannot_write(table_path, error)
-    return path
-
-
-def _cannot_write(path, error):
-    return UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
-                     % (path, error.strerror or error, os.path.basename(path)))
-
-
 def evaluate_once(evaluator, checkpoint, eval_dir):
     step = checkpoint_step(checkpoint)
     say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
     result = evaluator.evaluate(checkpoint)
     say(metrics_module.table(result, evaluator.label_mode))
-    path = write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
-    say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path, METRICS_TABLE_NAME))
+    path = reports.write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
+    say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path,
+                                                                          reports.METRICS_TABLE_NAME))
     return result
 
 

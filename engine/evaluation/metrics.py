@@ -10,6 +10,7 @@ accuracy, so `eval/Accuracy` exists in both modes.
 `per_class_table` gives the per-class (or per-label) rows as a pandas DataFrame, for metrics.csv.
 """
 import numpy as np
+from datasets import label_modes
 
 THRESHOLD = 0.5
 
@@ -86,7 +87,7 @@ def multi_label_metrics(probabilities, labels, class_names, threshold=THRESHOLD)
 
 
 def compute(probabilities, labels, class_names, label_mode):
-    if label_mode == "single":
+    if label_mode == label_modes.SINGLE:
         return single_label_metrics(probabilities, labels, class_names)
     return multi_label_metrics(probabilities, labels, class_names)
 
@@ -105,12 +106,12 @@ def scalars(metrics):
 
 def table(metrics, label_mode):
     """The printed report: headline metrics, then one row per class or label."""
-    lines = ["%s: %d images" % ("single-label" if label_mode == "single" else "multi-label",
+    lines = ["%s: %d images" % ("single-label" if label_mode == label_modes.SINGLE else "multi-label",
                                 metrics["num_images"])]
     for key, value in metrics.items():
         if isinstance(value, float):
             lines.append("  %-15s %.4f" % (key, value))
-    if label_mode == "single":
+    if label_mode == label_modes.SINGLE:
         lines.append("  %-20s %9s %9s %9s %7s" % ("class", "precision", "recall", "f1", "images"))
         for name, entry in metrics["per_class"].items():
             lines.append("  %-20s %9.4f %9.4f %9.4f %7d" % (name, entry["precision"], entry["recall"], entry["f1"],

@@ -1,5 +1,5 @@
 """export_inference_graph.py's deployment formats: a SavedModel, a TFLite model and an ONNX model, all
-converted from one frozen GraphDef of the network and checkpoint (engine.export.freeze), and the
+converted from one frozen GraphDef of the network and checkpoint (engine.export.inference_graph.freeze), and the
 commands that run each.
 
 The frozen graph behind them takes any batch size, whatever --batch_size the GraphDef outputs use:
@@ -8,11 +8,9 @@ TensorFlow Serving batches requests, and LiteRT and onnxruntime resize their inp
 import dataclasses
 import os
 
-from engine.export import inference_graph
+from datasets import label_modes
+from engine.export import inference_graph, onnx_export, saved_model, tflite
 from engine.model import graph_metadata
-from engine.export import onnx_export
-from engine.export import saved_model
-from engine.export import tflite
 
 
 @dataclasses.dataclass
@@ -34,6 +32,51 @@ def check(targets):
         saved_model.check_target(targets.saved_model)
     if targets.onnx:
         onnx_export.check_installed()
+
+
+def write_outputs(run):
+    """Writes what an ExportRun (engine/export/setup.py) names, printing what each output is and how to use it:
+    the inference GraphDef (with how to freeze it), the frozen graph, and the deployment formats."""
+    spec = run.spec
+    graph_def = inference_graph.build_inference_graph(spec)
+    meta = inference_graph.metadata(spec)
+    shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]
+    print("%s: input %r %s, %s over %d classes" % (spec.model_name, inference_graph.INPUT_NODE, shape,
+                                                     label_modes.DESCRIPTIONS[spec.label_mode], spec.num_classes))
+    print("output node: %s" % spec.output_node)
+    if run.output_file:
+        _write_graph(graph_def, meta, run.output_file, run.metadata_json)
+        print("wrote inference graph %s" % run.output_file)
+        if not run.frozen_graph:
+            print(_freeze_hint(run))
+    if run.frozen_graph:
+        frozen = inference_graph.freeze(graph_def, run.checkpoint, [spec.output_node],
+                                        use_moving_averages=run.use_moving_averages)
+        _write_graph(frozen, meta, run.frozen_graph, run.metadata_json)
+        print("wrote frozen graph %s (weights of %s)" % (run.frozen_graph, run.checkpoint))
+    if run.targets:
+        write(spec, run.checkpoint, run.targets, run.use_moving_averages, run.metadata_json)
+
+
+def _write_graph(graph_def, meta, path, metadata_json):
+    inference_graph.write_graph(graph_def, path)
+    if metadata_json:
+        graph_metadata.write_metadata_file(meta, path)
+
+
+def _freeze_hint(run):
+    return ("freeze it with: python -m engine.export.freeze_graph --input_graph=%s --input_binary=true "
+            "--input_checkpoint=%s --output_graph=%s --output_node_names=%s"
+            % (run.output_file, run.checkpoint or "<train_dir>/model.ckpt-N", _frozen_name(run.output_file),
+               run.spec.output_node))
+
+
+def _frozen_name(output_file):
+    """inception_v3_inf_graph.pb -> inception_v3_frozen_graph.pb; other.pb -> other_frozen.pb."""
+    stem, extension = os.path.splitext(output_file)
+    if stem.endswith("_inf_graph"):
+        return stem[:-len("_inf_graph")] + "_frozen_graph" + (extension or ".pb")
+    return stem + "_frozen" + (extension or ".pb")
 
 
 def write(spec, checkpoint, targets, use_moving_averages=False, metadata_json=True):

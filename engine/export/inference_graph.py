@@ -21,9 +21,9 @@ import warnings
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
+from datasets import label_modes
 from engine.model import checkpoints
 from engine.model.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
-from engine.config.options import LABEL_MODES
 from engine.config.settings import check_labels_offset
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -37,7 +37,7 @@ class ExportSpec:
     model_name: str
     image_size: int
     classes: list  # output i is classes[labels_offset + i]
-    label_mode: str = "single"
+    label_mode: str = label_modes.SINGLE
     labels_offset: int = 0
     batch_size: int = None  # None: any batch
     preprocessing_name: str = None  # None: the network's
@@ -76,7 +76,7 @@ def metadata(spec):
 
 
 def _check(spec):
-    if spec.label_mode not in LABEL_MODES:
+    if spec.label_mode not in label_modes.LABEL_MODES:
         raise UserError("--label_mode %r is not valid; use single (softmax) or multi (sigmoid per class)"
                         % spec.label_mode)
     nets_factory.check_image_size(spec.model_name, spec.image_size)
@@ -133,12 +133,12 @@ def build_inference_graph(spec):
     graph = tf.Graph()
     with graph.as_default():
         logits, _ = _build(spec)
-        if spec.label_mode == "multi":
+        if spec.label_mode == label_modes.MULTI:
             tf.sigmoid(logits, name=_SIGMOID_NODE)
         tf.constant(json.dumps(metadata(spec), sort_keys=True), dtype=tf.string, name=METADATA_NODE)
     graph_def = graph.as_graph_def()
     nodes = list(graph_def.node)
-    if spec.label_mode == "multi":
+    if spec.label_mode == label_modes.MULTI:
         nodes = _drop_softmax(nodes, spec.output_node)
         for node in nodes:
             if node.name == _SIGMOID_NODE:

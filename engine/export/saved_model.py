@@ -1,12 +1,12 @@
 """A SavedModel of a frozen inference graph, for TensorFlow Serving and `tf.saved_model.load`.
 
-The frozen GraphDef (engine.export.freeze) is the one source of every deployment format: here it is
+The frozen GraphDef (engine.export.inference_graph.freeze) is the one source of every deployment format: here it is
 imported into a TF1-style function (`tf.compat.v1.wrap_function`) pruned from its `input` to its output
 node, so the SavedModel computes exactly what the frozen graph computes. Two signatures call it:
 - `serving_default`: `images`, float32 [batch, size, size, 3] already preprocessed (what label_image feeds
   a frozen graph);
 - `serving_bytes`: `image_bytes`, string [batch] of encoded JPEG, PNG, BMP or GIF files, decoded and put
-  through the recorded evaluation preprocessing inside the model (engine.inference.inputs.preprocess_encoded, the
+  through the recorded evaluation preprocessing inside the model (engine.model.inputs.preprocess_encoded, the
   ops label_image runs on each file).
 Both return `probabilities` [batch, classes] (softmax, or a sigmoid per class for multi-label models) and
 `classes` [batch, classes], the class name of each column, repeated per image so that TensorFlow Serving's

@@ -13,6 +13,7 @@ from core.compat import tf
 from core.errors import UserError, first_line
 from datasets.image_files import IMAGE_EXTENSIONS
 from engine.model.graph_metadata import read_metadata, read_metadata_file
+from engine.inference.model import Model
 from engine.model.inputs import preprocess_encoded
 
 _NOT_OUTPUTS = ("Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assign", "AssignVariableOp",
@@ -74,8 +75,8 @@ def _static_dims(shape):
     return None if shape.dims is None else [dim if dim is None else int(dim) for dim in shape.as_list()]
 
 
-class Classifier:
-    """A frozen graph imported in its own tf.Graph and Session: `predict(images) -> scores`."""
+class FrozenGraphClassifier(Model):
+    """A frozen graph imported in its own tf.Graph and Session."""
 
     def __init__(self, graph_def, input_layer, output_layer, graph_path="graph", config=None):
         names = {node.name for node in graph_def.node}
@@ -84,6 +85,7 @@ class Classifier:
             raise _unknown_layer("--input_layer", input_layer, graph_def, graph_path)
         if output_layer not in names:
             raise _unknown_layer("--output_layer", output_layer, graph_def, graph_path)
+        self.path = graph_path
         self.graph = tf.Graph()
         with self.graph.as_default():
             try:
@@ -92,36 +94,13 @@ class Classifier:
                 raise UserError("cannot load graph %r: %s" % (graph_path, first_line(error)))
         self.input = self.graph.get_tensor_by_name(input_layer + ":0")
         self.output = self.graph.get_tensor_by_name(output_layer + ":0")
-        dims = _static_dims(self.input.shape)
-        if dims is not None and len(dims) != 4:
-            raise UserError("--input_layer %r has shape %s; it must take images [batch, height, width, 3]"
-                            % (input_layer, dims))
-        self.input_dims = dims or [None, None, None, 3]
-        self.batch_size = self.input_dims[0]  # None: any batch
+        self._check_input(_static_dims(self.input.shape), "--input_layer %r" % input_layer)
         out_dims = _static_dims(self.output.shape)
         self.num_outputs = out_dims[-1] if out_dims else None
         self.session = tf.Session(graph=self.graph, config=config)  # config: e.g. bf16 (engine/model/mixed_precision.py)
 
-    def predict(self, images):
-        """Scores [n, num_outputs] for images [n, height, width, 3]; a fixed batch size is padded."""
-        images = np.asarray(images, dtype=np.float32)
-        if self.batch_size is None:
-            return self._run(images)
-        results = []
-        for start in range(0, len(images), self.batch_size):
-            chunk = images[start:start + self.batch_size]
-            padded = np.zeros([self.batch_size] + list(chunk.shape[1:]), np.float32)
-            padded[:len(chunk)] = chunk
-            results.append(self._run(padded)[:len(chunk)])
-        return np.concatenate(results, axis=0)
-
     def _run(self, batch):
-        try:
-            scores = self.session.run(self.output, {self.input: batch})
-        except (ValueError, tf.errors.OpError) as error:
-            raise UserError("running the graph failed: %s; check --input_layer, --output_layer and "
-                            "--input_height/--input_width" % first_line(error))
-        return scores.reshape(len(batch), -1)
+        return self.session.run(self.output, {self.input: batch})
 
     def close(self):
         self.session.close()

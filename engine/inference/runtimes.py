@@ -1,12 +1,12 @@
 """label_image's models: a frozen GraphDef, a SavedModel directory, a TFLite model or an ONNX model,
-recognised by their content, each behind the same `predict(images) -> scores` as labeling.Classifier.
+recognised by their content, each behind the same `predict(images) -> scores` as engine.inference.model.Model.
 
 Recognition (the file name's extension plays no part):
 - a directory holding saved_model.pb (or .pbtxt) is a SavedModel, run through its `serving_default`
   signature with TensorFlow;
 - a file whose FlatBuffer identifier (bytes 4 to 8) is `TFL3` is a TFLite model, run with LiteRT's
   interpreter (ai-edge-litert; TensorFlow 2.21 deprecates tf.lite.Interpreter);
-- a file that parses as a binary GraphDef with nodes is a frozen graph (labeling.Classifier);
+- a file that parses as a binary GraphDef with nodes is a frozen graph (labeling.FrozenGraphClassifier);
 - a file that onnx (or onnxruntime) reads as an ONNX ModelProto is an ONNX model, run with onnxruntime.
 Anything else is refused with the list of what label_image reads.
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from core.errors import UserError, first_line
 from engine.inference import labeling
+from engine.inference.model import Model
 from engine.model.graph_metadata import (INPUT_NODE, ONNX_METADATA_KEY, SAVED_MODEL_METADATA_FILE, SERVING_DEFAULT,
                                          read_metadata_file, read_metadata_json)
 
@@ -89,7 +90,7 @@ def _is_onnx(data):
 
 def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"):
     """(classifier, metadata dict) for the model at `path`, any format; the classifier has `predict`,
-    `input_dims`, `batch_size`, `num_outputs` and `close` (see labeling.Classifier). `mixed_precision`:
+    `input_dims`, `batch_size`, `num_outputs` and `close` (engine.inference.model.Model). `mixed_precision`:
     "bf16" runs a frozen graph in bfloat16, "auto" does where the export recorded bf16 and the CPU runs it
     natively (engine/model/mixed_precision.py), "none" runs float32."""
     kind, content = detect_format(path)
@@ -100,7 +101,7 @@ def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"
         graph_def = labeling.check_frozen(content, path)
         meta = labeling.graph_metadata(graph_def, path)
         output_layer = output_layer or meta.get("output_node") or _only_output(graph_def, path)
-        return labeling.Classifier(graph_def, input_layer or meta.get("input_node") or INPUT_NODE,
+        return labeling.FrozenGraphClassifier(graph_def, input_layer or meta.get("input_node") or INPUT_NODE,
                                    output_layer, path, config=_session_config(mixed_precision, meta)), meta
     if kind == SAVED_MODEL:
         meta = read_metadata_json(os.path.join(path, SAVED_MODEL_METADATA_FILE)) or {}
@@ -157,37 +158,7 @@ def _dims(shape):
     return [int(dim) if isinstance(dim, (int, np.integer)) and dim >= 0 else None for dim in shape]
 
 
-class _Model:
-    """What label_image needs from any model; subclasses define `_run(images) -> scores`."""
-    input_dims = (None, None, None, 3)
-    num_outputs = None
-
-    @property
-    def batch_size(self):
-        return self.input_dims[0]
-
-    def _check_input(self, dims, path):
-        if len(dims) != 4:
-            raise UserError("the input of %s has shape %s; label_image feeds images [batch, height, width, 3]"
-                            % (path, dims))
-        self.input_dims = dims
-
-    def predict(self, images):
-        images = np.asarray(images, dtype=np.float32)
-        try:
-            scores = self._run(images)
-        except UserError:
-            raise
-        except Exception as error:  # each runtime has its own exception classes
-            raise UserError("running %s failed: %s; check --input_height/--input_width" % (self.path,
-                                                                                          first_line(error)))
-        return np.asarray(scores, np.float32).reshape(len(images), -1)
-
-    def close(self):
-        pass
-
-
-class SavedModelClassifier(_Model):
+class SavedModelClassifier(Model):
     """A SavedModel's serving_default signature, loaded with tf.saved_model.load."""
 
     def __init__(self, path, meta, input_layer=None, output_layer=None):
@@ -207,7 +178,7 @@ class SavedModelClassifier(_Model):
         outputs = self._function.structured_outputs
         self._output = _choose("--output_layer", output_layer, sorted(outputs), meta.get("output_node"),
                                "probabilities", path)
-        self._check_input(_dims(inputs[self._input].shape.as_list()), path)
+        self._check_input(_dims(inputs[self._input].shape.as_list()))
         dims = outputs[self._output].shape.as_list()
         self.num_outputs = dims[-1] if dims else None
 
@@ -215,7 +186,7 @@ class SavedModelClassifier(_Model):
         return self._function(**{self._input: self._tf.constant(images)})[self._output].numpy()
 
 
-class TFLiteClassifier(_Model):
+class TFLiteClassifier(Model):
     """A TFLite model run by LiteRT's interpreter through its signature (resized to each batch)."""
 
     def __init__(self, path, meta, input_layer=None, output_layer=None):
@@ -236,14 +207,14 @@ class TFLiteClassifier(_Model):
         self._input = _choose("--input_layer", input_layer, sorted(inputs), meta.get("input_node"), "images", path)
         self._output = _choose("--output_layer", output_layer, sorted(outputs), meta.get("output_node"),
                                "probabilities", path)
-        self._check_input(_dims(inputs[self._input]["shape_signature"]), path)
+        self._check_input(_dims(inputs[self._input]["shape_signature"]))
         self.num_outputs = int(outputs[self._output]["shape"][-1])
 
     def _run(self, images):
         return self._runner(**{self._input: images})[self._output]
 
 
-class OnnxClassifier(_Model):
+class OnnxClassifier(Model):
     """An ONNX model run by onnxruntime on the CPU, all cores, threads not spinning between runs."""
 
     def __init__(self, path, data, input_layer=None, output_layer=None):
@@ -272,7 +243,7 @@ class OnnxClassifier(_Model):
         self._input = _choose("--input_layer", input_layer, sorted(inputs), meta.get("input_node"), "images", path)
         self._output = _choose("--output_layer", output_layer, sorted(outputs), meta.get("output_node"),
                                "probabilities", path)
-        self._check_input(_dims(inputs[self._input].shape), path)
+        self._check_input(_dims(inputs[self._input].shape))
         last = outputs[self._output].shape[-1] if outputs[self._output].shape else None
         self.num_outputs = last if isinstance(last, int) else None
 

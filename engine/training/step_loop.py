@@ -105,72 +105,99 @@ def summary_due(step, start_step, target, every_steps, seconds_since, every_seco
             or seconds_since >= every_seconds or (target is not None and next_step >= target))
 
 
+class _Progress:
+    """The progress lines of the loop (a multiple of --log_every_n_steps passed: a cluster's step may jump over
+    one), with the images/s summary beside each."""
+
+    def __init__(self, loop, options, step):
+        self.loop, self.options = loop, options
+        self.start = self.last_time = time.monotonic()
+        self.start_step = self.last_step = step
+        self.batches = self.last_batches = 0  # the steps this process ran (a cluster's global step counts everyone's)
+
+    def step_done(self, step, loss):
+        self.batches += 1
+        every, target = self.options.log_every_n_steps, self.options.max_number_of_steps
+        if not (step // every > self.last_step // every or step == target):
+            return
+        now = time.monotonic()
+        seconds_per_step = (now - self.last_time) / max(1, step - self.last_step)
+        rate = self.options.batch_size * (self.batches - self.last_batches) / max(now - self.last_time, 1e-9)
+        eta = " ETA %s" % format_duration((target - step) * seconds_per_step) if target else ""
+        say("%sstep %d%s: loss %.4f (%.3f sec/step, %.1f images/s)%s"
+            % (self.loop.label, step, "/%d" % target if target else "", loss, seconds_per_step, rate, eta))
+        self.loop.writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="images_per_sec", simple_value=rate)]),
+                                     step)
+        self.last_time, self.last_step, self.last_batches = now, step, self.batches
+
+    def done(self, step, path):
+        elapsed = time.monotonic() - self.start
+        say("%sdone: step %d, %s (%.1f images/s over %s%s)"
+            % (self.loop.label, step, "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
+               self.batches * self.options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
+               "" if not self.loop.label else "; %d batches of this worker" % self.batches))
+
+
+def _run_one(loop, fetches, stop, options, step, start_step):
+    """`loop.run_step`, with a damaged record turned into a UserError naming the file, after saving what
+    was trained."""
+    try:
+        return loop.run_step(fetches, stop)
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
+        if user_error is None:
+            raise
+        if step > start_step:  # keep what was trained
+            loop.save(options.train_dir)
+        raise user_error
+
+
+def _stop_on_signal(loop, options, step, stop, last_summary_step):
+    path = loop.save(options.train_dir)
+    if loop.summary_op is not None and last_summary_step != step:
+        loop.write_summary(step)
+    say("%s%s received: %s at step %d; run the same command again to %s"
+        % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
+           step, "resume" if path else "rejoin"))
+    return step, stop.received
+
+
 def run_steps(loop, options):
     """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
     name of the signal that stopped it early or None)."""
-    session = loop.session
-    step = session.run(loop.global_step)
-    start_step, start = step, time.monotonic()
-    last_save = last_summary = last_log_time = time.monotonic()
-    last_log_step = last_summary_step = step
-    target = options.max_number_of_steps
-    every_steps = summary_every_steps(options)
+    step = loop.session.run(loop.global_step)
+    target, every_steps = options.max_number_of_steps, summary_every_steps(options)
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
-    batches = last_log_batches = 0  # the steps this process ran (a cluster's global step counts everyone's)
+    progress = _Progress(loop, options, step)
+    last_save = last_summary = time.monotonic()
+    last_summary_step = step
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
             want_summary = loop.summary_op is not None and summary_due(
-                step, start_step, target, every_steps, now - last_summary, options.save_summaries_secs)
-            try:
-                values = loop.run_step([loop.train_op, loop.summary_op] if want_summary else [loop.train_op], stop)
-            except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-                user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
-                if user_error is None:
-                    raise
-                if step > start_step:  # keep what was trained
-                    loop.save(options.train_dir)
-                raise user_error
+                step, progress.start_step, target, every_steps, now - last_summary, options.save_summaries_secs)
+            fetches = [loop.train_op, loop.summary_op] if want_summary else [loop.train_op]
+            values = _run_one(loop, fetches, stop, options, step, progress.start_step)
             if values is None:  # a cluster step left waiting: a signal came, or the others reached the target
                 step = loop.current_step()
                 if not stop.received:
                     break
             else:
-                (loss, step), batches = values[0], batches + 1
+                loss, step = values[0]
                 if want_summary:
                     loop.writer.add_summary(values[1], step)
                     last_summary, last_summary_step = now, step
                 if loss != loss:
                     loop.save(options.train_dir)
                     raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
-            every = options.log_every_n_steps  # a multiple of it passed (a cluster's step may jump over it)
-            if values is not None and (step // every > last_log_step // every or step == target):
-                now = time.monotonic()
-                seconds_per_step = (now - last_log_time) / max(1, step - last_log_step)
-                rate = options.batch_size * (batches - last_log_batches) / max(now - last_log_time, 1e-9)
-                eta = " ETA %s" % format_duration((target - step) * seconds_per_step) if target else ""
-                say("%sstep %d%s: loss %.4f (%.3f sec/step, %.1f images/s)%s"
-                    % (loop.label, step, "/%d" % target if target else "", loss, seconds_per_step, rate, eta))
-                loop.writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="images_per_sec",
-                                                                           simple_value=rate)]), step)
-                last_log_time, last_log_step, last_log_batches = now, step, batches
+                progress.step_done(step, loss)
             if time.monotonic() - last_save >= options.save_interval_secs:
                 loop.save(options.train_dir)
                 last_save = time.monotonic()
             if stop.received:
-                path = loop.save(options.train_dir)
-                if loop.summary_op is not None and last_summary_step != step:
-                    loop.write_summary(step)
-                say("%s%s received: %s at step %d; run the same command again to %s"
-                    % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
-                       step, "resume" if path else "rejoin"))
-                return step, stop.received
+                return _stop_on_signal(loop, options, step, stop, last_summary_step)
         path = loop.save(options.train_dir)
-    elapsed = time.monotonic() - start
-    say("%sdone: step %d, %s (%.1f images/s over %s%s)"
-        % (loop.label, step, "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
-           batches * options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
-           "" if not loop.label else "; %d batches of this worker" % batches))
+    progress.done(step, path)
     return step, None

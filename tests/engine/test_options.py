@@ -52,7 +52,7 @@ def test_the_model_names_of_help_are_the_nets_registry():
 @pytest.mark.parametrize("optimizer, epsilon", [("rmsprop", 1.0), ("adam", 1e-8), ("adadelta", 1e-8)])
 def test_opt_epsilon_defaults_to_each_optimizers_own(optimizer, epsilon):
     from core.compat import tf
-    from engine.training.optimization import configure_optimizer
+    from engine.training.optimizers import configure_optimizer
 
     parser = train_image_classifier.build_parser()
     options = train_image_classifier.options_from_args(parser.parse_args(["--optimizer", optimizer]))

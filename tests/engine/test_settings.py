@@ -49,7 +49,7 @@ RECORDED = {"model_name": "lenet", "image_size": 64, "classes": ["homme", "femme
                                "drop the flag or use another --train_dir"),
     ({"model_name": "cifarnet"}, None, "the run in output/ trains lenet; --model_name cifarnet would not resume it"),
     ({}, "rmsprop", "trains with adam; --optimizer rmsprop would not resume it"),
-    ({"classes": ["homme"]}, None, "trains with 2 classes (homme, femme); --chemin_liste_labels classes.txt with "
+    ({"classes": ["homme"]}, None, "trains with 2 classes (homme, femme); --classes_file classes.txt with "
                                    "1 class (homme) would not resume it"),
     ({"classes": ["femme", "homme"]}, None, "(the same names in another order)"),
     ({"label_mode": "multi"}, None, "trains single-label; --label_mode multi would not resume it"),

@@ -7,7 +7,7 @@ import numpy as np
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
-from engine.training import trainer
+from engine.training import graph as training_graph
 from engine.config.options import LearningRateOptions, OptimizerOptions, TrainOptions
 from engine.config.settings import Settings
 from nets import nets_factory
@@ -61,7 +61,7 @@ def _one_step(num_clones, images, labels, initial):
     graph = tf.Graph()
     with graph.as_default():
         batch = {"images": tf.constant(images), "labels": tf.constant(labels)}
-        ops = trainer.build_train_graph(settings, options, "multi", 100, batch)
+        ops = training_graph.build_train_graph(settings, options, "multi", 100, batch)
         variables = {v.op.name: v for v in tf.trainable_variables()}
         placeholders = {name: tf.placeholder(v.dtype.base_dtype, v.shape) for name, v in variables.items()}
         assign = tf.group(*[v.assign(placeholders[name]) for name, v in variables.items()])

@@ -1,0 +1,49 @@
+"""What an export_inference_graph.py command writes, resolved in one call from its parsed flags: the network
+to export (flags over the run recorded beside --checkpoint_path), the checkpoint, and the outputs.
+"""
+import dataclasses
+
+from core.errors import UserError
+from engine.config import settings as settings_module
+from engine.export import deploy
+from engine.export.inference_graph import ExportSpec
+from engine.model.checkpoints import resolve_checkpoint
+
+
+@dataclasses.dataclass
+class ExportRun:
+    spec: ExportSpec
+    checkpoint: str  # None: the graph alone, with its variables (--output_file only)
+    output_file: str = None  # the inference GraphDef, to freeze with TensorFlow's freeze_graph
+    frozen_graph: str = None
+    targets: deploy.Targets = dataclasses.field(default_factory=deploy.Targets)
+    use_moving_averages: bool = False
+    metadata_json: bool = True
+
+
+def resolve_export(args):
+    """The ExportRun of parsed export_inference_graph.py `args`; refuses what cannot be written before any
+    work is done."""
+    targets = deploy.Targets(args.saved_model, args.tflite, args.tflite_quantize, args.onnx)
+    if not args.output_file and not args.frozen_graph and not targets:
+        raise UserError("nothing to write: pass --output_file inception_v3_inf_graph.pb (the graph to freeze "
+                        "with TensorFlow's freeze_graph), or --checkpoint_path <train_dir> --frozen_graph "
+                        "frozen.pb to freeze it in one step, or --checkpoint_path <train_dir> with --saved_model DIR, "
+                        "--tflite FILE or --onnx FILE")
+    checkpoint = None
+    if args.checkpoint_path:
+        checkpoint = resolve_checkpoint(args.checkpoint_path)
+    elif args.frozen_graph or targets:
+        raise UserError("%s needs the weights: pass --checkpoint_path with a checkpoint file "
+                        "(output/model.ckpt-1000) or a training directory (its latest checkpoint)"
+                        % ("--frozen_graph" if args.frozen_graph else "--saved_model/--tflite/--onnx"))
+    deploy.check(targets)
+    settings, recorded = settings_module.resolve_recorded(args, args.checkpoint_path, "export")
+    spec = ExportSpec(
+        model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
+        label_mode=settings_module.decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,
+        batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
+        use_grayscale=settings.use_grayscale, is_training=args.is_training,
+        mixed_precision=args.mixed_precision or recorded.get("mixed_precision") or "none")
+    return ExportRun(spec, checkpoint, args.output_file, args.frozen_graph, targets,
+                     use_moving_averages=args.moving_average_decay is not None, metadata_json=args.metadata_json)
