@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned requirements (once; again when a requirements file changes).
+# Creates .venv with the pinned requirements and the project installed editable (once; again when a
+# requirements file or pyproject.toml changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 stamp=.venv/.requirements
-wanted=$(cat requirements.txt requirements-nodeps.txt requirements-dev.txt requirements-onnx.txt | sha1sum | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-nodeps.txt requirements-dev.txt requirements-onnx.txt pyproject.toml | sha1sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
   exit 0
 fi
@@ -14,4 +15,6 @@ echo "== installing the requirements into .venv"
 .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-onnx.txt
 # tf-keras's metadata asks for the full `tensorflow` wheel; tensorflow-cpu provides the same modules.
 .venv/bin/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+# The project itself, editable (pyproject.toml): its packages import from anywhere, tests need no sys.path edits.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 echo "$wanted" > "$stamp"

@@ -1,21 +1,17 @@
-import os
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
 import dataclasses
+import os
 
 import pytest
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES_FILE = os.path.join(ROOT, "labels", "liste_labels.txt")
 
 # The longest test files (measured: a few minutes each on 2 cores), started first so that the xdist
 # workers of scripts/test.sh (a file per worker) do not end on one of them while the other is idle.
 LONGEST_FIRST = ("tests/test_cluster.py", "tests/bench/test_bench.py", "tests/nets/test_nets_factory.py",
                  "tests/engine/test_deploy_formats.py", "tests/test_train_image_classifier.py",
-                 "tests/test_eval_image_classifier.py", "tests/test_deploy.py", "tests/test_label_image.py")
+                 "tests/test_eval_image_classifier.py", "tests/test_deploy.py", "tests/test_label_image.py",
+                 "tests/test_label_image_formats.py")
 
 
 def pytest_collection_modifyitems(items):
