@@ -31,7 +31,7 @@ from engine.config.flags import (
     add_ignored_flags,
     add_version_flag,
     dataset_parser,
-    models_help,
+    model_parser,
     warn_ignored,
 )
 from engine.config.options import MIXED_PRECISION_MODES, TFLITE_QUANTIZATIONS
@@ -43,7 +43,8 @@ IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir", "is_video_model", "n
 def build_parser():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[dataset_parser(split_default="all")])
+        parents=[dataset_parser(split_default="all"),
+                 model_parser(("--image_size", "--eval_image_size", "--train_image_size"), input_flags=False)])
     add_version_flag(parser)
     output = parser.add_argument_group("output")
     output.add_argument("--output_file", default=None,
@@ -63,8 +64,8 @@ def build_parser():
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")
     formats = parser.add_argument_group(
-        "deployment formats", "converted from the frozen graph of --checkpoint_path (any batch size); see the "
-        "README's 'Deploying the model'")
+        "deployment formats", "converted from the frozen graph of --checkpoint_path (any batch size); see "
+        "docs/deployment.md")
     formats.add_argument("--saved_model", default=None,
                          help="SavedModel directory to write (TensorFlow Serving: <base>/<version>, e.g. "
                          "serving/faces/1), with signatures serving_default (preprocessed float images) and "
@@ -76,17 +77,9 @@ def build_parser():
     formats.add_argument("--onnx", default=None,
                          help="ONNX model to write through tf2onnx (pip install -r requirements-onnx.txt), e.g. "
                          "faces.onnx (default: none)")
-    model = parser.add_argument_group("model")
-    model.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
-    model.add_argument("--image_size", "--eval_image_size", "--train_image_size", dest="image_size",
-                       type=int, default=None,
-                       help="input height and width (default: the training run's, else the network's)")
+    model = parser.add_argument_group("export")
     model.add_argument("--batch_size", type=int, default=None,
                        help="fixed batch size of the input placeholder (default: any batch size)")
-    model.add_argument("--preprocessing_name", default=None,
-                       help="preprocessing recorded for label_image (default: the training run's, else the "
-                       "network's)")
-    add_bool_flag(model, "use_grayscale", None, "record that images are made gray (3 equal channels)")
     add_bool_flag(model, "is_training", False,
                   "build the network in training mode (dropout, batch statistics); inference needs false")
     model.add_argument("--mixed_precision", choices=MIXED_PRECISION_MODES, default=None,

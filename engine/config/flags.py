@@ -109,8 +109,9 @@ def dataset_parser(split_default):
     return parser
 
 
-def model_parser(image_size_flags):
-    """Model name, preprocessing, image size and input threads."""
+def model_parser(image_size_flags, input_flags=True):
+    """Model name, preprocessing and image size (`image_size_flags`: this script's names for it, the first
+    canonical); with `input_flags`, the batch size and the input threads."""
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("model")
     group.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
@@ -121,5 +122,6 @@ def model_parser(image_size_flags):
                        help="input size in pixels (default: the training run's, else the network's)")
     add_bool_flag(group, "use_grayscale", None, "convert images to grayscale (3 equal channels); unset: the "
                   "training run's, else false")
-    add_flags(group, TrainOptions, ("num_readers", "num_preprocessing_threads", "batch_size"))
+    if input_flags:
+        add_flags(group, TrainOptions, ("num_readers", "num_preprocessing_threads", "batch_size"))
     return parser

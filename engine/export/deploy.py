@@ -127,7 +127,7 @@ def _serving_hint(path):
     base, version = os.path.split(path)
     if not version.isdigit():
         return ("TensorFlow Serving reads <base>/<version>/saved_model.pb: export to e.g. serving/faces/1, "
-                "then see the README's 'Deploying the model'")
+                "then see docs/deployment.md")
     name = os.path.basename(base) or "model"
     return ("docker run -p 8501:8501 -v %s:/models/%s -e MODEL_NAME=%s tensorflow/serving, then POST to "
             "http://localhost:8501/v1/models/%s:predict" % (base, name, name, name))

@@ -45,13 +45,19 @@ def resolve_training(args):
     resuming = latest_checkpoint(args.train_dir) is not None
     settings, recorded = settings_module.resolve_recorded(args, args.train_dir, "train", compare=resuming,
                                                           optimizer=args.optimizer)
+    return TrainingRun(settings, training_options(args, recorded if resuming else {}, recorded), cluster)
+
+
+def training_options(args, resumed=None, recorded=None):
+    """The TrainOptions of parsed `args`; the optimizer and its epsilon of a `resumed` run's recorded config, and
+    the mixed precision of a `recorded` one, where the flags do not say."""
+    resumed, recorded = resumed or {}, recorded or {}
     optimizer, epsilon = args.optimizer, args.opt_epsilon
-    if recorded and resuming:
-        optimizer = optimizer or recorded.get("optimizer")
-        if epsilon is None and default_optimizer(recorded.get("optimizer")) == default_optimizer(optimizer):
-            epsilon = recorded.get("opt_epsilon")
+    if resumed:
+        optimizer = optimizer or resumed.get("optimizer")
+        if epsilon is None and default_optimizer(resumed.get("optimizer")) == default_optimizer(optimizer):
+            epsilon = resumed.get("opt_epsilon")
     mixed_precision = args.mixed_precision or recorded.get("mixed_precision") or "none"
     optimization = from_args(OptimizerOptions, args, optimizer=optimizer, opt_epsilon=epsilon)
-    options = from_args(TrainOptions, args, optimization=optimization,
-                        schedule=from_args(LearningRateOptions, args), mixed_precision=mixed_precision)
-    return TrainingRun(settings, options, cluster)
+    return from_args(TrainOptions, args, optimization=optimization, schedule=from_args(LearningRateOptions, args),
+                     mixed_precision=mixed_precision)

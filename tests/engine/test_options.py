@@ -6,10 +6,11 @@ import pytest
 
 import train_image_classifier
 from engine.config.options import DECAY_TYPES, OPTIMIZERS, LearningRateOptions, OptimizerOptions, TrainOptions
+from engine.training.setup import training_options
 
 
 def test_defaults_of_the_command_line_are_the_dataclasses_defaults():
-    options = train_image_classifier.options_from_args(train_image_classifier.build_parser().parse_args([]))
+    options = training_options(train_image_classifier.build_parser().parse_args([]))
     assert options == TrainOptions()
 
 
@@ -26,7 +27,7 @@ def test_every_flag_value_reaches_its_field():
                 continue
             argv += ["--" + field.name, str(value)]
             expected[field.name] = value
-    options = train_image_classifier.options_from_args(parser.parse_args(argv + ["--batch_size", "7"]))
+    options = training_options(parser.parse_args(argv + ["--batch_size", "7"]))
     got = dict(dataclasses.asdict(options.optimization), **dataclasses.asdict(options.schedule))
     assert {name: got[name] for name in expected} == expected
     assert options.batch_size == 7
@@ -55,14 +56,14 @@ def test_opt_epsilon_defaults_to_each_optimizers_own(optimizer, epsilon):
     from engine.training.optimizers import configure_optimizer
 
     parser = train_image_classifier.build_parser()
-    options = train_image_classifier.options_from_args(parser.parse_args(["--optimizer", optimizer]))
+    options = training_options(parser.parse_args(["--optimizer", optimizer]))
     assert options.optimization.opt_epsilon == epsilon
     # What TensorFlow's optimizer then holds (research/slim's 1.0 made Adam's steps ~1000 times too small).
     with tf.Graph().as_default():
         built = configure_optimizer(options.optimization, 0.01)
         assert getattr(built, "_epsilon", getattr(built, "_epsilon_t", None)) == epsilon
     explicit = parser.parse_args(["--optimizer", optimizer, "--opt_epsilon", "0.5"])
-    assert train_image_classifier.options_from_args(explicit).optimization.opt_epsilon == 0.5
+    assert training_options(explicit).optimization.opt_epsilon == 0.5
 
 
 def test_help_shows_the_per_optimizer_epsilon_and_the_summary_cadence(capsys):
