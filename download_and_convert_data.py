@@ -4,8 +4,10 @@ r"""Builds the CSV of image-label associations (if it does not exist yet) and th
         --chemin_csv labels/labels.csv --chemin_tfrecords labels/labels_tfrecords.tfrecord \
         --classes labels/liste_labels.txt
 
-An existing CSV is built again when the images or annotation files changed since (--keep_csv uses it as it
-is). Nothing is downloaded: `python -m datasets.demo_faces --output_dir demo` writes a synthetic dataset.
+--chemin_csv, --chemin_tfrecords and --classes are the original project's spellings of --csv_file,
+--tfrecord_file and --classes_file. An existing CSV is built again when the images or annotation files
+changed since (--keep_csv uses it as it is). Nothing is downloaded:
+`python -m datasets.demo_faces --output_dir demo` writes a synthetic dataset.
 """
 import argparse
 import sys

@@ -16,7 +16,8 @@ import tempfile
 
 from bench import common
 from datasets import demo_faces
-from datasets.convert import convert, default_workers
+from datasets.convert import ConversionOptions, convert
+from datasets.convert_records import default_workers
 
 CLASSES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "labels", "liste_labels.txt")
 TARGET_RATIO = 0.5
@@ -43,8 +44,9 @@ def run(smoke=False, count=None, size=250, repeats=5):
             def once():
                 if not from_csv and os.path.exists(csv_path):
                     os.remove(csv_path)
-                summary = convert(image_dir, labels_dir, csv_path, tfrecord_path, CLASSES, num_workers=workers,
-                                  log=lambda _line: None, warn_fn=lambda _line: None, keep_csv=from_csv)
+                options = ConversionOptions(image_dir, labels_dir, csv_file=csv_path, tfrecord_file=tfrecord_path,
+                                            classes_file=CLASSES, num_workers=workers, keep_csv=from_csv)
+                summary = convert(options, log=lambda _line: None, warn_fn=lambda _line: None)
                 assert summary.images_written == count, summary.lines()
             return once
 

@@ -114,13 +114,14 @@ def preprocessed_arrays(settings, count, is_training):
     """(images float32 [count, size, size, 3], labels float32 [count, classes]): the first `count`
     images of the train split through the training (or evaluation) preprocessing, as numpy arrays."""
     from core.compat import tf
-    from datasets.input_pipeline import build_dataset
+    from datasets.input_pipeline import PipelineOptions, build_dataset
     from preprocessing import preprocessing_factory
 
     with tf.Graph().as_default():
         preprocess = preprocessing_factory.get_preprocessing(settings.preprocessing_name, is_training=is_training)
-        dataset = build_dataset(settings.tfrecord_file, "all", 0, settings.num_classes, preprocess,
-                                settings.image_size, count, is_training=False)
+        dataset = build_dataset(settings.tfrecord_file, "all", settings.num_classes, preprocess,
+                                settings.image_size, count, is_training=False,
+                                options=PipelineOptions(validation_percentage=0))
         batch = tf.data.make_one_shot_iterator(dataset).get_next()
         with tf.Session() as session:
             values = session.run(batch)

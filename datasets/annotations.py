@@ -5,6 +5,7 @@ UTF-8 byte-order mark are ignored, and a file that is not UTF-8 is read as latin
 """
 import os
 import unicodedata
+from typing import NamedTuple
 
 ANNOTATION_EXTENSION = ".txt"
 
@@ -41,8 +42,15 @@ def annotation_index(labels_dir):
     return index
 
 
+class LabelMatch(NamedTuple):
+    """The label names of one annotation file against the classes file."""
+
+    indexes: list  # sorted unique 0-based class indexes of the known names
+    unknown: list  # the names the classes file does not hold, in file order
+
+
 def match_labels(names, class_index):
-    """(sorted unique 0-based ids of the known names, names not in `class_index`) for one annotation."""
+    """The LabelMatch of an annotation's `names`; `class_index` maps label_key(name) to its index."""
     ids, unknown = set(), []
     for name in names:
         key = label_key(name)
@@ -50,4 +58,4 @@ def match_labels(names, class_index):
             ids.add(class_index[key])
         else:
             unknown.append(name)
-    return sorted(ids), unknown
+    return LabelMatch(sorted(ids), unknown)

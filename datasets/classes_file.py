@@ -7,12 +7,16 @@ import os
 
 from core.errors import UserError
 from datasets.annotations import decode_text
+from datasets.defaults import CLASSES_PATH
+from datasets.flags import CLASSES_FILE
 
 
-def _lines(path):
+def _lines(path, missing=None):
+    """The lines of the text file `path`; when it does not exist, a UserError saying `missing` (default: how
+    to pass a classes file)."""
     if not os.path.isfile(path):
-        raise UserError("classes file %r does not exist; pass --classes (or --chemin_liste_labels) "
-                        "with the path of a file of `N:name` lines such as labels/liste_labels.txt" % path)
+        raise UserError(missing or "classes file %r does not exist; pass %s with the path of a file of "
+                        "`N:name` lines such as %s" % (path, CLASSES_FILE, CLASSES_PATH))
     with open(path, "rb") as handle:
         return decode_text(handle.read()).splitlines()
 
@@ -49,7 +53,8 @@ def read_classes(path):
 
 def read_label_names(path):
     """Names from a classes file (`N:name`) or a plain list (one name per line), in order."""
-    lines = [line.strip() for line in _lines(path) if line.strip()]
+    missing = "labels file %r does not exist; pass a classes file of `N:name` lines or a list of names" % path
+    lines = [line.strip() for line in _lines(path, missing) if line.strip()]
     if lines and all(":" in line and line.split(":", 1)[0].strip().isdigit() for line in lines):
         return read_classes(path)
     if not lines:

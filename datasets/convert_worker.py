@@ -1,11 +1,12 @@
 """The per-image work of the conversion, run in worker processes: read the labels and the image, check
 the image and build its serialized tf.train.Example, so the parent process only writes.
 
-A task is (image_path, file_name, annotation_path, label_indexes): with an annotation path the labels
-are read from it (the CSV is being built), otherwise `label_indexes` come from the CSV.
+A Task names one image: with an annotation path its labels are read from that file (the CSV is being
+built), otherwise its `label_indexes` come from the CSV. process() answers a Converted or a Skipped.
 TensorFlow (for the Example message) is imported by init(), not by this module: forked workers
 inherit the parent's import.
 """
+import dataclasses
 import os
 import signal
 
@@ -19,6 +20,48 @@ _classes = []
 _class_index = {}
 _make_example = None
 _record_writer = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One image to convert: `stem`.`extension` in the image folder, at `path`; its labels come from the
+    annotation file `annotation_path`, or are the CSV's `label_indexes` (0-based) when that is None."""
+
+    stem: str
+    extension: str
+    path: str
+    annotation_path: str = None
+    label_indexes: list = None
+
+    @property
+    def key(self):
+        """(stem, extension): how the CSV names the image."""
+        return self.stem, self.extension
+
+    @property
+    def file_name(self):
+        return "%s.%s" % (self.stem, self.extension)
+
+
+@dataclasses.dataclass(frozen=True)
+class Converted:
+    """An image that goes into the TFRecord. `example` is its serialized tf.train.Example, None once a pool
+    worker wrote it to its shard file; `unknown_labels` are the annotation's names not in the classes file."""
+
+    example: bytes
+    height: int
+    width: int
+    label_indexes: list
+    unknown_labels: list
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """An image left out: `reason` is counted in the summary, `detail` shown in its warning."""
+
+    reason: str
+    detail: str
+    unknown_labels: list
 
 
 def init(classes, ignore_interrupts=True):
@@ -51,43 +94,50 @@ def _die_with_parent():
 
 
 def process(task):
-    """('ok', serialized example, height, width, label_indexes, unknown_names)
-    or ('skip', reason, detail, unknown_names)."""
-    image_path, file_name, annotation_path, label_indexes = task
+    """The Converted image of `task`, or why it is Skipped."""
+    label_indexes = task.label_indexes
     unknown = []
-    if annotation_path is not None:
+    if task.annotation_path is not None:
         try:
-            names = read_annotation(annotation_path)
+            names = read_annotation(task.annotation_path)
         except OSError as error:
-            return "skip", UNREADABLE_ANNOTATION, error.strerror or str(error), unknown
-        label_indexes, unknown = match_labels(names, _class_index)
+            return Skipped(UNREADABLE_ANNOTATION, error.strerror or str(error), unknown)
+        match = match_labels(names, _class_index)
+        label_indexes, unknown = match.indexes, match.unknown
         if not label_indexes:
             detail = "labels: %s" % ", ".join(names) if names else "empty annotation file"
-            return "skip", NO_KNOWN_LABEL, detail, unknown
+            return Skipped(NO_KNOWN_LABEL, detail, unknown)
     try:
-        encoded, image_format, height, width = read_image(image_path)
+        image = read_image(task.path)
     except ImageProblem as problem:
-        return "skip", problem.reason, problem.detail, unknown
-    example = _make_example(encoded, image_format, height, width, file_name, label_indexes,
-                            [_classes[index] for index in label_indexes])
-    return "ok", example, height, width, label_indexes, unknown
+        return Skipped(problem.reason, problem.detail, unknown)
+    example = _make_example(image.encoded, image.format, image.height, image.width, task.file_name,
+                            label_indexes, [_classes[index] for index in label_indexes])
+    return Converted(example, image.height, image.width, label_indexes, unknown)
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardJob:
+    """A pool job: the Tasks whose good images go to the TFRecord file `path`."""
+
+    path: str
+    tasks: list
 
 
 def write_shard(job):
-    """Pool job (shard_path, tasks): writes the examples of the tasks' good images to the TFRecord file
-    `shard_path` (created only if one is good) and returns the results of process() without the example
-    bytes, so the parent only appends the shard to the output instead of receiving every image."""
-    shard_path, tasks = job
+    """Writes the examples of the good images of ShardJob `job` to its file (created only if one is good)
+    and returns the results of process() without the example bytes, so the parent only appends the shard
+    to the output instead of receiving every image."""
     results = []
     writer = None
     try:
-        for task in tasks:
+        for task in job.tasks:
             result = process(task)
-            if result[0] == "ok":
+            if isinstance(result, Converted):
                 if writer is None:
-                    writer = _record_writer(shard_path)
-                writer.write(result[1])
-                result = ("ok", None) + result[2:]
+                    writer = _record_writer(job.path)
+                writer.write(result.example)
+                result = dataclasses.replace(result, example=None)
             results.append(result)
     finally:
         if writer is not None:

@@ -16,6 +16,7 @@ Both are read and written with pandas, imported on first use (the scripts' --hel
 """
 import collections
 import io
+from typing import NamedTuple
 
 from core.errors import UserError
 from datasets.annotations import decode_text, label_key
@@ -26,6 +27,14 @@ REBUILD_HINT = "delete it or pass --rebuild_csv to build it again from the annot
 _NUMBERS = ("height", "width", "label_id")
 
 Row = collections.namedtuple("Row", "image extension height width label_id")
+
+
+class CsvImage(NamedTuple):
+    """One image of the CSV, its rows grouped: its size and its sorted 0-based label indexes."""
+
+    height: int
+    width: int
+    labels: list
 
 
 def pandas_module():
@@ -77,28 +86,54 @@ def read_csv(path, classes):
     Raises UserError when the file is malformed or names label ids (or names) that `classes` does not
     hold, which happens when the classes file changed after the CSV was built.
     """
-    pandas = pandas_module()
     table = _table(path)
     table.index = range(1, len(table) + 1)  # line numbers
     table = table[table.apply(lambda record: any(cell.strip() for cell in record), axis=1)] if len(table) else table
     header = [cell.strip().lower() for cell in table.iloc[0]] if len(table) else []
     if set(HEADER[:5]) <= set(header):  # columns by name, in any order (a file saved by pandas, say)
-        table = table.iloc[1:]
-        present = [column for column in HEADER if column in header]
-        table = table.iloc[:, [header.index(column) for column in present]]
-        table.columns = present
-        expected = len(header)
+        table, expected = _named_columns(table, header), len(header)
     else:
-        if len(table) and table.iloc[-1, 0].strip().lower() == LEGACY_TRAILER:
-            table = table.iloc[:-1]
-        if len(table) and table.shape[1] < 5:
-            raise UserError("CSV %r line %d has %d column(s), expected image,extension,height,width,label_id; %s"
-                            % (path, table.index[0], table.shape[1], REBUILD_HINT))
-        table = table.iloc[:, :5]
-        table.columns = list(HEADER[:5])
-        expected = 5
+        table, expected = _legacy_columns(path, table), 5
     if not len(table):
         raise UserError("CSV %r holds no image-label row; %s" % (path, REBUILD_HINT))
+    numbers = _whole_numbers(path, table, expected)
+    extensions = table["extension"].str.strip().str.lstrip(".")
+    empty = (table["image"] == "") | (extensions == "")
+    if empty.any():
+        raise UserError("CSV %r line %d has an empty image name or extension; %s"
+                        % (path, empty[empty].index[0], REBUILD_HINT))
+    label_ids = numbers["label_id"]
+    _check_labels(path, table, label_ids, classes)
+    return [Row(image, extension, height, width, label_id) for image, extension, height, width, label_id
+            in zip(table["image"], extensions, numbers["height"].tolist(), numbers["width"].tolist(),
+                   label_ids.tolist())]
+
+
+def _named_columns(table, header):
+    """The rows under a header line, with the HEADER columns it names (other columns dropped)."""
+    table = table.iloc[1:]
+    present = [column for column in HEADER if column in header]
+    table = table.iloc[:, [header.index(column) for column in present]]
+    table.columns = present
+    return table
+
+
+def _legacy_columns(path, table):
+    """The rows of the original's file: its five columns, without its `nbre_images` trailer."""
+    if len(table) and table.iloc[-1, 0].strip().lower() == LEGACY_TRAILER:
+        table = table.iloc[:-1]
+    if len(table) and table.shape[1] < 5:
+        raise UserError("CSV %r line %d has %d column(s), expected image,extension,height,width,label_id; %s"
+                        % (path, table.index[0], table.shape[1], REBUILD_HINT))
+    table = table.iloc[:, :5]
+    table.columns = list(HEADER[:5])
+    return table
+
+
+def _whole_numbers(path, table, expected):
+    """{column: int64 Series} of the height, width and label_id columns; a UserError names the first line
+    where one is missing (`expected` columns) or not a whole number."""
+    pandas = pandas_module()
     short = table[table[list(_NUMBERS)].apply(lambda column: column.str.strip() == "").any(axis=1)]
     if len(short):
         line = short.index[0]
@@ -113,12 +148,11 @@ def read_csv(path, classes):
             raise UserError("CSV %r line %d: %s %r is not a whole number; %s"
                             % (path, line, column, table.loc[line, column], REBUILD_HINT))
         numbers[column] = values.astype("int64")
-    extensions = table["extension"].str.strip().str.lstrip(".")
-    empty = (table["image"] == "") | (extensions == "")
-    if empty.any():
-        raise UserError("CSV %r line %d has an empty image name or extension; %s"
-                        % (path, empty[empty].index[0], REBUILD_HINT))
-    label_ids = numbers["label_id"]
+    return numbers
+
+
+def _check_labels(path, table, label_ids, classes):
+    """A UserError when the CSV's label ids (or label names) are not those of `classes`."""
     out_of_range = label_ids[(label_ids < 1) | (label_ids > len(classes))]
     if len(out_of_range):
         raise UserError("CSV %r names label id(s) %s but the classes file holds ids 1 to %d: the CSV was built "
@@ -133,17 +167,13 @@ def read_csv(path, classes):
             raise UserError("CSV %r names %s where the classes file says otherwise: the CSV was built with another "
                             "classes file; pass --rebuild_csv to build it again for the current one"
                             % (path, ", ".join(bad_names)))
-    return [Row(image, extension, height, width, label_id) for image, extension, height, width, label_id
-            in zip(table["image"], extensions, numbers["height"].tolist(), numbers["width"].tolist(),
-                   label_ids.tolist())]
 
 
 def group_by_image(rows):
-    """{(image, extension): (height, width, sorted 0-based label indexes)}, in first-appearance order."""
+    """{(image, extension): CsvImage}, in first-appearance order."""
     images = {}
     for row in rows:
-        key = (row.image, row.extension)
-        height, width, labels = images.setdefault(key, (row.height, row.width, []))
-        if row.label_id - 1 not in labels:
-            labels.append(row.label_id - 1)
-    return {key: (height, width, sorted(labels)) for key, (height, width, labels) in images.items()}
+        image = images.setdefault((row.image, row.extension), CsvImage(row.height, row.width, []))
+        if row.label_id - 1 not in image.labels:
+            image.labels.append(row.label_id - 1)
+    return {key: image._replace(labels=sorted(image.labels)) for key, image in images.items()}

@@ -3,5 +3,7 @@ between scripts). No TensorFlow here: the scripts' --help reads it."""
 CSV_PATH = "labels/labels.csv"
 TFRECORD_PATH = "labels/labels_tfrecords.tfrecord"
 CLASSES_PATH = "labels/liste_labels.txt"
-SPLITS = ("train", "test", "all")  # the held-out split (datasets/split.py): train, test or every image
+# The held-out split (datasets/split.py): the training images, the held-out ones, or every image.
+TRAIN, TEST, ALL = "train", "test", "all"
+SPLITS = (TRAIN, TEST, ALL)
 VALIDATION_PERCENTAGE = 25.0

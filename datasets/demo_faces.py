@@ -18,9 +18,11 @@ The output is the input format of download_and_convert_data.py:
 Image i depends only on (seed, i), so a larger --count adds images without changing the first ones.
 """
 import argparse
+import dataclasses
 import os
 import re
 import sys
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -66,8 +68,52 @@ def _hair_colour(rng, age):
     return (white, white, white)
 
 
+class Face(NamedTuple):
+    """A drawn face: the RGB PIL image and its label names, one per attribute."""
+
+    image: Image.Image
+    labels: list
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """Where and in which colours the parts of one face are drawn."""
+
+    size: float
+    cx: float  # centre of the face
+    cy: float
+    fw: float  # half width of the face
+    fh: float  # half height of the face
+    stroke: int  # line width
+    background: tuple
+    skin: tuple
+    hair: tuple
+    line: tuple  # wrinkles
+    outline: tuple  # of the face and the nose
+
+
+def _layout(rng, size, face, age):
+    """The _Layout of a face of shape `face` and age `age`: every random draw of the face but the noise."""
+    s = float(size)
+    background = tuple(int(v) for v in rng.integers(40, 230, size=3))
+    skin = _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 10)
+    hair = _hair_colour(rng, age)
+    scale = rng.uniform(0.92, 1.08)
+    cx = s / 2 + rng.uniform(-0.04, 0.04) * s
+    cy = s * 0.54 + rng.uniform(-0.03, 0.03) * s
+    fw = s * 0.25 * scale
+    fh = s * 0.30 * scale
+    if face == "visage_carre":
+        fw = fh = s * 0.27 * scale
+    # The outline makes the face's shape stand out from dark hair on dark skin too.
+    outline = _scaled(skin, 0.5) if sum(skin) > 330 else _scaled(skin, 1.8)
+    return _Layout(s, cx, cy, fw, fh, max(1, int(round(s / 64))), background, skin, hair, _scaled(skin, 0.55),
+                   outline)
+
+
 def draw_face(rng, size, labels=None):
-    """Draws one face with random attributes; returns (RGB PIL image, [label names, one per attribute]).
+    """Draws one face with random attributes; returns its Face (RGB PIL image, [label names, one per
+    attribute]).
 
     `labels` (one name per attribute) forces the attributes; the random draws are the same either way, so
     a face differs from its forced twin only where the changed attributes are drawn.
@@ -75,23 +121,21 @@ def draw_face(rng, size, labels=None):
     drawn = [group[rng.integers(len(group))] for group in ATTRIBUTES]
     labels = list(labels) if labels is not None else drawn
     gender, eyes, nose, face, age = labels
-    s = float(size)
-    background = tuple(int(v) for v in rng.integers(40, 230, size=3))
-    skin = _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 10)
-    hair = _hair_colour(rng, age)
-    line = _scaled(skin, 0.55)
-    scale = rng.uniform(0.92, 1.08)
-    cx = s / 2 + rng.uniform(-0.04, 0.04) * s
-    cy = s * 0.54 + rng.uniform(-0.03, 0.03) * s
-    fw = s * 0.25 * scale            # half width of the face
-    fh = s * 0.30 * scale            # half height of the face
-    if face == "visage_carre":
-        fw = fh = s * 0.27 * scale
-    stroke = max(1, int(round(s / 64)))
-
-    image = Image.new("RGB", (size, size), background)
+    layout = _layout(rng, size, face, age)
+    image = Image.new("RGB", (size, size), layout.background)
     draw = ImageDraw.Draw(image)
+    _draw_head(draw, layout, gender, face)
+    _draw_wrinkles(draw, layout, age)
+    _draw_eyes(draw, layout, eyes)
+    _draw_nose_and_mouth(draw, layout, nose)
+    pixels = np.asarray(image, dtype=np.int16)
+    pixels = pixels + rng.integers(-8, 9, size=pixels.shape, dtype=np.int16)
+    return Face(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), labels)
 
+
+def _draw_head(draw, layout, gender, face):
+    """Hair, face, fringe and (homme) beard."""
+    s, cx, cy, fw, fh, hair = layout.size, layout.cx, layout.cy, layout.fw, layout.fh, layout.hair
     # Hair behind the head: long (femme) falls to the bottom edge, short (homme) is a cap.
     if gender == "femme":
         draw.rounded_rectangle((cx - fw * 1.45, cy - fh * 1.25, cx + fw * 1.45, s + fh), radius=fw * 0.9,
@@ -99,13 +143,12 @@ def draw_face(rng, size, labels=None):
     else:
         draw.ellipse((cx - fw * 1.1, cy - fh * 1.25, cx + fw * 1.1, cy + fh * 0.2), fill=hair)
 
-    # The face, outlined so its shape stands out from dark hair on dark skin too.
     box = (cx - fw, cy - fh, cx + fw, cy + fh)
-    outline = _scaled(skin, 0.5) if sum(skin) > 330 else _scaled(skin, 1.8)
     if face == "visage_rond":
-        draw.ellipse(box, fill=skin, outline=outline, width=stroke * 2)
+        draw.ellipse(box, fill=layout.skin, outline=layout.outline, width=layout.stroke * 2)
     else:
-        draw.rounded_rectangle(box, radius=fw * 0.12, fill=skin, outline=outline, width=stroke * 2)
+        draw.rounded_rectangle(box, radius=fw * 0.12, fill=layout.skin, outline=layout.outline,
+                               width=layout.stroke * 2)
 
     # Fringe over the forehead, in the hair colour.
     draw.chord((cx - fw * 1.05, cy - fh * 1.2, cx + fw * 1.05, cy - fh * 0.35), 180, 360, fill=hair)
@@ -116,22 +159,29 @@ def draw_face(rng, size, labels=None):
         else:
             draw.rounded_rectangle((cx - fw, cy + fh * 0.3, cx + fw, cy + fh), radius=fw * 0.12, fill=hair)
 
-    # Wrinkles: two forehead lines in middle age, four lines and cheek folds when old.
-    if age != "jeune":
-        rows = (0.30, 0.42) if age == "age_moyen" else (0.22, 0.30, 0.38, 0.46)
-        for row in rows:
-            y = cy - fh + fh * row
-            draw.line((cx - fw * 0.5, y, cx + fw * 0.5, y), fill=line, width=stroke)
-        if age == "vieux":
-            for side in (-1, 1):
-                x = cx + side * fw * 0.55
-                draw.line((x, cy + fh * 0.05, x + side * fw * 0.12, cy + fh * 0.35), fill=line, width=stroke)
 
-    # Eyes: round (large circles) or almond (wide, thin, pointed lens).
-    ey = cy - fh * 0.12
-    r = fw * 0.25
+def _draw_wrinkles(draw, layout, age):
+    """Two forehead lines in middle age, four lines and cheek folds when old."""
+    if age == "jeune":
+        return
+    cx, cy, fw, fh = layout.cx, layout.cy, layout.fw, layout.fh
+    rows = (0.30, 0.42) if age == "age_moyen" else (0.22, 0.30, 0.38, 0.46)
+    for row in rows:
+        y = cy - fh + fh * row
+        draw.line((cx - fw * 0.5, y, cx + fw * 0.5, y), fill=layout.line, width=layout.stroke)
+    if age == "vieux":
+        for side in (-1, 1):
+            x = cx + side * fw * 0.55
+            draw.line((x, cy + fh * 0.05, x + side * fw * 0.12, cy + fh * 0.35), fill=layout.line,
+                      width=layout.stroke)
+
+
+def _draw_eyes(draw, layout, eyes):
+    """Round (large circles) or almond (wide, thin, pointed lens) eyes."""
+    ey = layout.cy - layout.fh * 0.12
+    r = layout.fw * 0.25
     for side in (-1, 1):
-        ex = cx + side * fw * 0.45
+        ex = layout.cx + side * layout.fw * 0.45
         if eyes == "yeux_ronds":
             draw.ellipse((ex - r, ey - r, ex + r, ey + r), fill=(250, 250, 250), outline=(20, 20, 20))
             draw.ellipse((ex - r * 0.5, ey - r * 0.5, ex + r * 0.5, ey + r * 0.5), fill=(20, 20, 20))
@@ -142,21 +192,20 @@ def draw_face(rng, size, labels=None):
             draw.polygon(points, fill=(250, 250, 250), outline=(20, 20, 20))
             draw.ellipse((ex - h, ey - h, ex + h, ey + h), fill=(20, 20, 20))
 
-    # Nose: a big round red blob, or a long pointed triangle in the contrasting colour of the outline.
+
+def _draw_nose_and_mouth(draw, layout, nose):
+    """A big round red nose, or a long pointed triangle in the contrasting colour of the outline; the mouth."""
+    cx, cy, fw, fh = layout.cx, layout.cy, layout.fw, layout.fh
     ny = cy + fh * 0.15
     if nose == "nez_rond":
         nr = fw * 0.36
-        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=(205, 60, 60), outline=outline, width=stroke)
+        draw.ellipse((cx - nr, ny - nr, cx + nr, ny + nr), fill=(205, 60, 60), outline=layout.outline,
+                     width=layout.stroke)
     else:
         draw.polygon([(cx, ny - fh * 0.5), (cx - fw * 0.2, ny + fh * 0.25), (cx + fw * 0.2, ny + fh * 0.25)],
-                     fill=(40, 40, 160), outline=outline)
-
+                     fill=(40, 40, 160), outline=layout.outline)
     my = cy + fh * 0.55
-    draw.line((cx - fw * 0.3, my, cx + fw * 0.3, my), fill=(170, 40, 50), width=stroke * 2)
-
-    pixels = np.asarray(image, dtype=np.int16)
-    pixels = pixels + rng.integers(-8, 9, size=pixels.shape, dtype=np.int16)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), labels
+    draw.line((cx - fw * 0.3, my, cx + fw * 0.3, my), fill=(170, 40, 50), width=layout.stroke * 2)
 
 
 def image_name(index):

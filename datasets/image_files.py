@@ -13,6 +13,7 @@ No TensorFlow here: this runs in the conversion's worker processes.
 import io
 import struct
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -32,6 +33,25 @@ _JPEG_SOF_KEPT = (0xC0, 0xC1, 0xC2)
 _JPEG_SOF_ALL = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
+class PreparedImage(NamedTuple):
+    """An image as the TFRecord holds it: `encoded` bytes in `format` (jpeg, png or bmp), its pixel size."""
+
+    encoded: bytes
+    format: str
+    height: int
+    width: int
+
+
+class _JpegFrame(NamedTuple):
+    """A JPEG's start-of-frame header."""
+
+    precision: int
+    height: int
+    width: int
+    components: int
+    marker: int
+
+
 class ImageProblem(Exception):
     """The file cannot go into the dataset; `reason` is one of the skip reasons above."""
 
@@ -42,7 +62,7 @@ class ImageProblem(Exception):
 
 
 def _jpeg_frame(data):
-    """(precision, height, width, components, sof_marker) from a JPEG's header, or None if unparsable."""
+    """The _JpegFrame of a JPEG's header, or None if unparsable."""
     position = 2
     end = len(data)
     while position + 4 <= end:
@@ -62,7 +82,7 @@ def _jpeg_frame(data):
             if position + 10 > end:
                 return None
             precision, height, width, components = struct.unpack(">BHHB", data[position + 4:position + 10])
-            return precision, height, width, components, marker
+            return _JpegFrame(precision, height, width, components, marker)
         if marker in (0xDA, 0xD9):  # start of scan or end of image before any frame header
             return None
         position += 2 + length
@@ -73,12 +93,12 @@ def _keep_jpeg(data):
     frame = _jpeg_frame(data)
     if frame is None:
         return None
-    precision, height, width, components, marker = frame
-    if precision != 8 or components not in (1, 3) or marker not in _JPEG_SOF_KEPT or not height or not width:
+    if frame.precision != 8 or frame.components not in (1, 3) or frame.marker not in _JPEG_SOF_KEPT \
+            or not frame.height or not frame.width:
         return None
     if not data.endswith(b"\xff\xd9") and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         _decode(data)  # no EOI at the end: truncated unless Pillow decodes it completely
-    return data, "jpeg", height, width
+    return PreparedImage(data, "jpeg", frame.height, frame.width)
 
 
 def _keep_png(data):
@@ -98,7 +118,7 @@ def _keep_png(data):
         if zlib.crc32(data[position + 4:stop]) != struct.unpack(">I", data[stop:stop + 4])[0]:
             raise ImageProblem(CORRUPT, "PNG chunk %r fails its CRC" % kind.decode("latin-1"))
         position = stop + 4
-    return data, "png", height, width
+    return PreparedImage(data, "png", height, width)
 
 
 def _keep_bmp(data):
@@ -113,7 +133,7 @@ def _keep_bmp(data):
     row = (width * 3 + 3) // 4 * 4
     if len(data) < offset + row * height:
         raise ImageProblem(CORRUPT, "BMP pixel data is shorter than %dx%d" % (width, height))
-    return data, "bmp", height, width
+    return PreparedImage(data, "bmp", height, width)
 
 
 def _has_image_magic(data):
@@ -166,11 +186,11 @@ def reencode(data, as_jpeg=False):
         image.save(buffer, "JPEG", quality=95)
     else:
         image.save(buffer, "PNG", compress_level=3)
-    return buffer.getvalue(), "jpeg" if as_jpeg else "png", image.height, image.width
+    return PreparedImage(buffer.getvalue(), "jpeg" if as_jpeg else "png", image.height, image.width)
 
 
 def prepare_image(data):
-    """(encoded bytes, format, height, width) for the TFRecord, or raises ImageProblem."""
+    """The PreparedImage of a file's bytes for the TFRecord, or raises ImageProblem."""
     if not data:
         raise ImageProblem(NOT_AN_IMAGE, "empty file")
     if data.startswith(_JPEG_MAGIC):

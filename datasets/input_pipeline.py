@@ -3,16 +3,32 @@
 Every element is a dict: `images` float32 [batch, size, size, 3], `labels` float32 [batch, num_classes]
 (multi-hot; one-hot when each image has one label) and `filenames` string [batch].
 """
+import dataclasses
 import os
 
 from core.compat import tf
-from datasets import shards
+from datasets import defaults, shards
 from datasets import tfrecord_format as fmt
 from datasets.split import in_split
 from datasets.tfrecord_integrity import record_dataset
 
 # Serialized records of a file smaller than this are kept in memory after the first epoch.
 CACHE_LIMIT_BYTES = 1 << 30
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineOptions:
+    """How build_dataset reads the TFRecord; the defaults suit a single process reading a sound file."""
+
+    validation_percentage: float = defaults.VALIDATION_PERCENTAGE  # images held out (datasets/split.py)
+    labels_offset: int = 0  # subtracted from every label id (research/slim's background class)
+    num_readers: int = 4  # files read in parallel
+    num_preprocessing_threads: int = 4  # 0 or less: tf.data.AUTOTUNE
+    shuffle_buffer: int = 1024  # training only
+    seed: int = None  # of the training shuffle; None: another order each run
+    skip_corrupt_records: bool = False  # read past damaged records and undecodable images
+    num_workers: int = 1  # the workers of a cluster, each reading its own part (shards.for_worker)
+    worker_index: int = 0
 
 
 def check_tfrecord(path):
@@ -35,29 +51,31 @@ def multi_hot(label_ids, num_classes, labels_offset=0):
     return tf.minimum(tf.reduce_sum(tf.one_hot(ids, num_classes, dtype=tf.float32), axis=0), 1.0)
 
 
-def build_dataset(tfrecord_path, split, validation_percentage, num_classes, preprocess_fn, image_size,
-                  batch_size, is_training, labels_offset=0, num_readers=4, num_preprocessing_threads=4,
-                  shuffle_buffer=1024, seed=None, skip_corrupt_records=False, num_workers=1, worker_index=0):
+def build_dataset(tfrecord_file, split, num_classes, preprocess_fn, image_size, batch_size, is_training,
+                  options=None):
     """The batched tf.data.Dataset of `split`; training repeats and shuffles, evaluation reads each image
-    of the split exactly once (the last batch may be smaller). `tfrecord_path` is a file, a shard pattern or
-    a list. Worker `worker_index` of `num_workers` reads its own part of the shards, or of the records
-    when there are fewer shards than workers (datasets/shards.py: for_worker)."""
-    files, record_shard = shards.for_worker(check_tfrecord(tfrecord_path), num_workers, worker_index)
-    records = record_dataset(files, skip_corrupt_records, num_parallel_reads=max(1, num_readers))
-    if skip_corrupt_records:
+    of the split exactly once (the last batch may be smaller). `tfrecord_file` is a file, a shard pattern or
+    a list. `options` (PipelineOptions, default: its defaults) says how to read; worker `worker_index` of
+    `num_workers` reads its own part of the shards, or of the records when there are fewer shards than
+    workers (datasets/shards.py: for_worker)."""
+    options = options or PipelineOptions()
+    share = shards.for_worker(check_tfrecord(tfrecord_file), options.num_workers, options.worker_index)
+    records = record_dataset(share.files, options.skip_corrupt_records,
+                             num_parallel_reads=max(1, options.num_readers))
+    if options.skip_corrupt_records:
         records = records.ignore_errors()
-    if record_shard:
-        records = records.shard(*record_shard)
+    if share.record_shard:
+        records = records.shard(*share.record_shard)
 
     def keep(serialized):
         header = tf.io.parse_single_example(serialized, {fmt.FILENAME: fmt.FEATURE_SPEC[fmt.FILENAME]})
-        return in_split(header[fmt.FILENAME], split, validation_percentage)
+        return in_split(header[fmt.FILENAME], split, options.validation_percentage)
 
     records = records.filter(keep)
     if is_training:
-        if sum(os.path.getsize(name) for name in files) < CACHE_LIMIT_BYTES:
+        if sum(os.path.getsize(name) for name in share.files) < CACHE_LIMIT_BYTES:
             records = records.cache()
-        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        records = records.shuffle(options.shuffle_buffer, seed=options.seed, reshuffle_each_iteration=True).repeat()
 
     def load(serialized):
         features = fmt.parse_example(serialized)
@@ -65,13 +83,13 @@ def build_dataset(tfrecord_path, split, validation_percentage, num_classes, prep
         image.set_shape([image_size, image_size, 3])
         return {
             "images": tf.cast(image, tf.float32),
-            "labels": multi_hot(features[fmt.LABEL], num_classes, labels_offset),
+            "labels": multi_hot(features[fmt.LABEL], num_classes, options.labels_offset),
             "filenames": features[fmt.FILENAME],
         }
 
-    threads = tf.data.AUTOTUNE if num_preprocessing_threads <= 0 else num_preprocessing_threads
+    threads = tf.data.AUTOTUNE if options.num_preprocessing_threads <= 0 else options.num_preprocessing_threads
     dataset = records.map(load, num_parallel_calls=threads, deterministic=not is_training)
-    if skip_corrupt_records:
+    if options.skip_corrupt_records:
         dataset = dataset.ignore_errors()
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import struct
+from typing import NamedTuple
 
 from core.errors import UserError
 
@@ -107,30 +108,52 @@ def describe(spec):
     return "%d files (%s ... %s)" % (len(files), files[0], files[-1])
 
 
+class RecordShard(NamedTuple):
+    """Keep every `num_shards`-th record from record `index` (tf.data.Dataset.shard's arguments)."""
+
+    num_shards: int
+    index: int
+
+
+class WorkerShare(NamedTuple):
+    """What one worker of a cluster reads: `files`, and of their records only `record_shard` (None: all)."""
+
+    files: list
+    record_shard: RecordShard = None
+
+
 def for_worker(files, num_workers, worker_index):
-    """(the files worker `worker_index` of `num_workers` reads, (number of record shards, shard index) or
-    None). When the files divide evenly among the workers, worker i takes files i, i + n, i + 2n ...;
-    otherwise every worker reads every file and keeps every n-th record from record i. Either way the
-    workers together read each record once, and equal shares of them."""
+    """The WorkerShare of worker `worker_index` of `num_workers`. When the files divide evenly among the
+    workers, worker i takes files i, i + n, i + 2n ...; otherwise every worker reads every file and keeps
+    every n-th record from record i. Either way the workers together read each record once, and equal
+    shares of them."""
     if num_workers <= 1:
-        return list(files), None
+        return WorkerShare(list(files))
     if not 0 <= worker_index < num_workers:
         raise ValueError("worker index %d out of range for %d workers" % (worker_index, num_workers))
     if len(files) % num_workers == 0:
-        return list(files[worker_index::num_workers]), None
-    return list(files), (num_workers, worker_index)
+        return WorkerShare(list(files[worker_index::num_workers]))
+    return WorkerShare(list(files), RecordShard(num_workers, worker_index))
+
+
+class RecordSpan(NamedTuple):
+    """Where one record lies in its TFRecord file: from byte `offset`, `length` bytes with its header and
+    footer."""
+
+    offset: int
+    length: int
 
 
 def record_offsets(path):
-    """[(offset, total bytes)] of each record of the TFRecord file `path`, read from the length headers
-    (the checksums are not checked: the file's readers do that)."""
+    """The RecordSpan of each record of the TFRecord file `path`, read from the length headers (the
+    checksums are not checked: the file's readers do that)."""
     size = os.path.getsize(path)
     offsets, offset = [], 0
     with open(path, "rb") as handle:
         while offset + _HEADER_BYTES <= size:
             handle.seek(offset)
             length = _HEADER_BYTES + struct.unpack("<Q", handle.read(8))[0] + _FOOTER_BYTES
-            offsets.append((offset, length))
+            offsets.append(RecordSpan(offset, length))
             offset += length
     if offset != size:
         raise ValueError("%s does not end at a record boundary" % path)
@@ -148,8 +171,8 @@ def split_file(source, targets):
             first, last = bounds[index], bounds[index + 1]
             with open(target, "wb") as output:
                 if last > first:
-                    start = offsets[first][0]
-                    end = offsets[last - 1][0] + offsets[last - 1][1]
+                    start = offsets[first].offset
+                    end = offsets[last - 1].offset + offsets[last - 1].length
                     handle.seek(start)
                     remaining = end - start
                     while remaining:

@@ -7,19 +7,19 @@ An image is in `test` when the stable 64-bit fingerprint of its file name (Tenso
 """
 from core.compat import tf
 from core.errors import UserError
-from datasets.defaults import SPLITS, VALIDATION_PERCENTAGE
+from datasets.defaults import ALL, SPLITS, TEST, VALIDATION_PERCENTAGE
 
 
 def in_split(filename, split, validation_percentage):
     """A boolean tensor: is the image named `filename` (string tensor) in `split`?"""
     if split not in SPLITS:
         raise UserError("unknown split %r; use one of %s" % (split, ", ".join(SPLITS)))
-    if split == "all":
+    if split == ALL:
         return tf.constant(True)
     if not 0 <= validation_percentage <= 100:
         raise UserError("--validation_percentage must be between 0 and 100, got %r" % validation_percentage)
     held_out = tf.strings.to_hash_bucket_fast(filename, 100) < int(validation_percentage)
-    return held_out if split == "test" else tf.logical_not(held_out)
+    return held_out if split == TEST else tf.logical_not(held_out)
 
 
 def names_in_split(filenames, split, validation_percentage):
@@ -38,7 +38,7 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("folder", help="image folder")
-    parser.add_argument("--split", default="test", choices=SPLITS)
+    parser.add_argument("--split", default=TEST, choices=SPLITS)
     parser.add_argument("--validation_percentage", type=float, default=VALIDATION_PERCENTAGE)
     args = parser.parse_args(argv)
     for name in names_in_split(sorted(os.listdir(args.folder)), args.split, args.validation_percentage):

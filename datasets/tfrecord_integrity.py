@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import struct
+from typing import NamedTuple
 
 from core.compat import tf  # isort: skip (before any other TensorFlow import: its shims run first)
 from core.errors import UserError, first_line
@@ -66,8 +67,8 @@ def _resume_offset(reader, handle, offset, size, error):
 
 
 def _walk(path, known=None):
-    """Yields ("record", bytes) for each readable record and ("damage", Damage) for each damaged stretch,
-    in file order. `known` maps the offsets of damage found before to where reading goes on."""
+    """Yields the bytes of each readable record and a Damage for each damaged stretch, in file order.
+    `known` maps the offsets of damage found before to where reading goes on."""
     size = os.path.getsize(path)
     reader = _tf_record.tf_record_random_reader(path)
     offset, number = 0, 0
@@ -83,47 +84,53 @@ def _walk(path, known=None):
                     resume = known[offset]
                 else:
                     resume = size if truncated else _resume_offset(reader, handle, offset, size, error)
-                yield "damage", Damage(number, offset, resume, truncated)
+                yield Damage(number, offset, resume, truncated)
                 offset = resume
                 continue
-            yield "record", record
+            yield record
             offset = next_offset
 
 
-_FOUND = {}  # (path, size, mtime) -> ([Damage], readable record count)
+class FileCheck(NamedTuple):
+    """What find_damage found in one TFRecord file: its damaged stretches and how many records read whole."""
+
+    damages: list  # [Damage], in file order; empty for a sound file
+    readable: int
+
+
+_FOUND = {}  # (path, size, mtime) -> FileCheck
 
 
 def find_damage(path):
-    """([Damage], number of readable records) of the TFRecord file `path`; reads the whole file once per
-    version of it."""
+    """The FileCheck of the TFRecord file `path`; reads the whole file once per version of it."""
     stat = os.stat(path)
     key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
     if key not in _FOUND:
         damages, readable = [], 0
-        for kind, item in _walk(path):
-            if kind == "damage":
+        for item in _walk(path):
+            if isinstance(item, Damage):
                 damages.append(item)
             else:
                 readable += 1
-        _FOUND[key] = (damages, readable)
+        _FOUND[key] = FileCheck(damages, readable)
     return _FOUND[key]
 
 
 def readable_records(path):
     """The serialized records of `path` outside its damaged stretches, in file order."""
-    damages, _readable = find_damage(path)
-    known = {damage.offset: damage.resume for damage in damages}
-    for kind, item in _walk(path, known):
-        if kind == "record":
+    known = {damage.offset: damage.resume for damage in find_damage(path).damages}
+    for item in _walk(path, known):
+        if not isinstance(item, Damage):
             yield item
 
 
-def summary(path, damages, readable):
+def summary(path, check):
+    """What FileCheck `check` of the file `path` found, for a message."""
     size = os.path.getsize(path)
-    text = damages[0].describe(size)
-    if len(damages) > 1:
-        text += " (and %d more damaged stretch(es))" % (len(damages) - 1)
-    return "%s; %d record(s) read whole" % (text, readable)
+    text = check.damages[0].describe(size)
+    if len(check.damages) > 1:
+        text += " (and %d more damaged stretch(es))" % (len(check.damages) - 1)
+    return "%s; %d record(s) read whole" % (text, check.readable)
 
 
 def _files(spec):
@@ -138,14 +145,14 @@ def damaged_file_error(path, error=None):
     """The UserError for a TFRecord that TensorFlow reported damaged: the file, the record at fault and
     what to do. `path` may name several files (a shard pattern or a list): the damaged one is named."""
     files = _files(path)
-    damages, readable = [], 0
+    check = None
     for candidate in files:
-        damages, readable = find_damage(candidate)
-        if damages:
+        check = find_damage(candidate)
+        if check.damages:
             path = candidate
             break
-    if damages:
-        detail = summary(path, damages, readable)
+    if check is not None and check.damages:
+        detail = summary(path, check)
     else:
         detail = re.sub(r"\{\{.*?\}\}\s*", "", str(error or "")).split("[Op:")[0].strip().rstrip(" ;.")
         if len(files) == 1:
@@ -191,13 +198,13 @@ def record_dataset(path, skip_corrupt_records=False, num_parallel_reads=None):
     parts, damaged = [], False
     for name in files:
         if skip_corrupt_records:
-            damages, readable = find_damage(name)
-            if damages:
+            check = find_damage(name)
+            if check.damages:
                 damaged = True
                 if name not in _WARNED:
                     _WARNED.add(name)
                     warn("TFRecord %r is corrupt or truncated: %s; --skip_corrupt_records: skipping the damaged "
-                         "record(s)" % (name, summary(name, damages, readable)))
+                         "record(s)" % (name, summary(name, check)))
                 parts.append(tf.data.Dataset.from_generator(
                     lambda name=name: readable_records(name), output_signature=tf.TensorSpec([], tf.string)))
                 continue

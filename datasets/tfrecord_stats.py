@@ -1,6 +1,7 @@
 """Dataset statistics read from the TFRecord's small features (file name, labels), without decoding images."""
 import collections
 import contextlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,11 +14,11 @@ from datasets.split import in_split
 _BATCH = 1024
 
 
-def _label_batches(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
+def _label_batches(tfrecord_file, split, validation_percentage, skip_corrupt_records=False):
     """tf.data.Dataset of (labels, texts), ragged [batch, None]: the labels of the images of `split` and
     their names (`image/class/text`; none in records written without them)."""
     spec = dict(fmt.HEADER_SPEC, **{fmt.TEXT: fmt.FEATURE_SPEC[fmt.TEXT]})
-    records = tfrecord_integrity.record_dataset(tfrecord_path, skip_corrupt_records)
+    records = tfrecord_integrity.record_dataset(tfrecord_file, skip_corrupt_records)
     records = records.map(lambda serialized: tf.io.parse_single_example(serialized, spec))
     records = records.filter(lambda features: in_split(features[fmt.FILENAME], split, validation_percentage))
 
@@ -28,16 +29,25 @@ def _label_batches(tfrecord_path, split, validation_percentage, skip_corrupt_rec
         tf.data.experimental.dense_to_ragged_batch(_BATCH))
 
 
+class _LabelBatch(NamedTuple):
+    """The labels of a batch of records, flattened: record i has `lengths[i]` of the `labels` and
+    `text_lengths[i]` of the `texts` (their names), in order."""
+
+    lengths: object
+    labels: object
+    text_lengths: object
+    texts: object
+
+
 def _numpy_batches(dataset):
-    """(row lengths, flat values, text row lengths, flat texts) numpy tuples, eagerly, or through a session
-    when eager is off."""
+    """_LabelBatch-es of numpy arrays, eagerly, or through a session when eager is off."""
     if tf.executing_eagerly():
         for labels, texts in dataset:
-            yield (labels.row_lengths().numpy(), labels.flat_values.numpy(), texts.row_lengths().numpy(),
-                   texts.flat_values.numpy())
+            yield _LabelBatch(labels.row_lengths().numpy(), labels.flat_values.numpy(),
+                              texts.row_lengths().numpy(), texts.flat_values.numpy())
         return
     labels, texts = tf.data.make_one_shot_iterator(dataset).get_next()
-    fetch = (labels.row_lengths(), labels.flat_values, texts.row_lengths(), texts.flat_values)
+    fetch = _LabelBatch(labels.row_lengths(), labels.flat_values, texts.row_lengths(), texts.flat_values)
     with tf.Session() as session:
         while True:
             try:
@@ -46,43 +56,43 @@ def _numpy_batches(dataset):
                 return
 
 
-def _names(lengths, values, text_lengths, texts):
-    """{label index: name} from the records whose labels all have a name."""
-    named = (lengths == text_lengths) & (lengths > 0)
-    labels = values[np.repeat(named, lengths)]
-    names = texts[np.repeat(named, text_lengths)]
+def _names(batch):
+    """{label index: name} from the records of _LabelBatch `batch` whose labels all have a name."""
+    named = (batch.lengths == batch.text_lengths) & (batch.lengths > 0)
+    labels = batch.labels[np.repeat(named, batch.lengths)]
+    names = batch.texts[np.repeat(named, batch.text_lengths)]
     unique, first = np.unique(labels, return_index=True)
     return {int(index): names[position].decode("utf-8", "replace") for index, position in zip(unique, first)}
 
 
-def scan(tfrecord_path, split, validation_percentage, skip_corrupt_records=False):
-    """{num_images, max_labels_per_image, label_counts, class_names} of `split` in `tfrecord_path`.
+def scan(tfrecord_file, split, validation_percentage, skip_corrupt_records=False):
+    """{num_images, max_labels_per_image, label_counts, class_names} of `split` in `tfrecord_file`.
 
     label_counts maps each 0-based label index that occurs to its number of images, class_names each to
     the name the records give it (`image/class/text`, the conversion's classes file). Works eagerly even
     when called while a graph is being built; raises UserError when the file is missing or damaged, unless
     `skip_corrupt_records` (then only the records that read whole count).
     """
-    check_tfrecord(tfrecord_path)
+    check_tfrecord(tfrecord_file)
     counts = collections.Counter()
     names = {}
     num_images = max_labels = 0
     with tf.init_scope():
         graph = None if tf.executing_eagerly() else tf.Graph()
         with graph.as_default() if graph is not None else contextlib.nullcontext():
-            batches = _numpy_batches(_label_batches(tfrecord_path, split, validation_percentage,
+            batches = _numpy_batches(_label_batches(tfrecord_file, split, validation_percentage,
                                                     skip_corrupt_records))
             try:
-                for lengths, values, text_lengths, texts in batches:
-                    num_images += len(lengths)
-                    for index, name in _names(lengths, values, text_lengths, texts).items():
+                for batch in batches:
+                    num_images += len(batch.lengths)
+                    for index, name in _names(batch).items():
                         names.setdefault(index, name)
-                    if len(lengths):
-                        max_labels = max(max_labels, int(lengths.max()))
-                    labels, occurrences = np.unique(values, return_counts=True)
+                    if len(batch.lengths):
+                        max_labels = max(max_labels, int(batch.lengths.max()))
+                    labels, occurrences = np.unique(batch.labels, return_counts=True)
                     counts.update(dict(zip(labels.tolist(), occurrences.tolist())))
             except tf.errors.DataLossError as error:
-                raise tfrecord_integrity.damaged_file_error(tfrecord_path, error)
+                raise tfrecord_integrity.damaged_file_error(tfrecord_file, error)
     return {"num_images": num_images, "max_labels_per_image": max_labels, "label_counts": dict(sorted(counts.items())),
             "class_names": dict(sorted(names.items()))}
 

@@ -11,8 +11,15 @@ import numpy as np
 from core.compat import slim, tf
 from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
+<<<<<<< HEAD
 from datasets import label_modes, tfrecord_integrity
 from datasets.input_pipeline import build_dataset
+=======
+from datasets import tfrecord_integrity
+from datasets.input_pipeline import PipelineOptions, build_dataset
+from engine.model import checkpoints
+from engine.model import mixed_precision
+>>>>>>> l21-datasets
 from engine.evaluation import metrics as metrics_module
 from engine.evaluation import reports
 from engine.model import checkpoints, mixed_precision
@@ -38,11 +45,11 @@ class Evaluator:
             preprocess = preprocessing_factory.get_preprocessing(
                 settings.preprocessing_name, is_training=False, use_grayscale=settings.use_grayscale)
             dataset = build_dataset(
-                settings.tfrecord_file, options.split, settings.validation_percentage, settings.num_classes,
-                preprocess, settings.image_size, options.batch_size, is_training=False,
-                labels_offset=settings.labels_offset, num_readers=options.num_readers,
-                num_preprocessing_threads=options.num_preprocessing_threads,
-                skip_corrupt_records=options.skip_corrupt_records)
+                settings.tfrecord_file, options.split, settings.num_classes, preprocess, settings.image_size,
+                options.batch_size, is_training=False, options=PipelineOptions(
+                    validation_percentage=settings.validation_percentage, labels_offset=settings.labels_offset,
+                    num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
+                    skip_corrupt_records=options.skip_corrupt_records))
             self.iterator = tf.data.make_initializable_iterator(dataset)
             batch = self.iterator.get_next()
             network_fn = mixed_precision.wrap_network_fn(

@@ -3,7 +3,7 @@ moving averages, and the summaries, as `TrainGraph` ops for the step loop (engin
 import dataclasses
 
 from core.compat import slim, tf
-from datasets.input_pipeline import build_dataset
+from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.cluster import replicas
 from engine.model import checkpoints, mixed_precision
 from engine.training import schedules
@@ -21,12 +21,13 @@ def input_batch(settings, options, cluster=None):
         settings.preprocessing_name, is_training=True, use_grayscale=settings.use_grayscale)
     with tf.device("/cpu:0"):
         dataset = build_dataset(
-            settings.tfrecord_file, "train", settings.validation_percentage, settings.num_classes,
-            preprocess, settings.image_size, options.batch_size, is_training=True,
-            labels_offset=settings.labels_offset, num_readers=options.num_readers,
-            num_preprocessing_threads=options.num_preprocessing_threads, seed=options.seed,
-            skip_corrupt_records=options.skip_corrupt_records,
-            num_workers=cluster.num_workers if cluster else 1, worker_index=cluster.task_index if cluster else 0)
+            settings.tfrecord_file, "train", settings.num_classes, preprocess, settings.image_size,
+            options.batch_size, is_training=True, options=PipelineOptions(
+                validation_percentage=settings.validation_percentage, labels_offset=settings.labels_offset,
+                num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
+                seed=options.seed, skip_corrupt_records=options.skip_corrupt_records,
+                num_workers=cluster.num_workers if cluster else 1,
+                worker_index=cluster.task_index if cluster else 0))
         return tf.data.make_one_shot_iterator(dataset).get_next()
 
 

@@ -350,7 +350,7 @@ def test_interrupted_run_keeps_previous_outputs_and_removes_temporaries(demo, mo
             else:
                 raise KeyboardInterrupt
         return real_process(task)
-    monkeypatch.setattr("datasets.convert.process", interrupting)
+    monkeypatch.setattr("datasets.convert_records.process", interrupting)
     assert run(p, "--rebuild_csv") == 130
     assert p["csv"].read_bytes() == csv_before and p["tfrecord"].read_bytes() == tfrecord_before
     assert leftovers(p["csv"].parent) == []
@@ -358,10 +358,11 @@ def test_interrupted_run_keeps_previous_outputs_and_removes_temporaries(demo, mo
 
 
 def test_progress_lines_show_rate_and_eta(demo):
-    from datasets.convert import convert
+    from datasets.convert import ConversionOptions, convert
     p, _ = demo
     lines = []
-    convert(str(p["images"]), str(p["annotations"]), str(p["csv"]), str(p["tfrecord"]), CLASSES,
-            log=lines.append, warn_fn=lines.append, progress_interval=0)
+    options = ConversionOptions(str(p["images"]), str(p["annotations"]), csv_file=str(p["csv"]),
+                                tfrecord_file=str(p["tfrecord"]), classes_file=CLASSES)
+    convert(options, log=lines.append, warn_fn=lines.append, progress_interval=0)
     progress = [line for line in lines if line.startswith("converted ")]
     assert progress and "/10 images" in progress[0] and "images/s" in progress[0] and "ETA" in progress[0]

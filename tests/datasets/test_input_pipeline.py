@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.compat import tf
-from datasets.input_pipeline import build_dataset
+from datasets.input_pipeline import PipelineOptions, build_dataset
 from preprocessing import preprocessing_factory
 
 
@@ -37,9 +37,8 @@ def _expected_rows(data, labels_offset):
 def _pipeline_rows(data, labels_offset):
     num_classes = len(_class_ids(data.classes)) - labels_offset
     with tf.Graph().as_default():
-        dataset = build_dataset(data.tfrecord, "all", 25.0, num_classes,
-                                preprocessing_factory.get_preprocessing("lenet"), 28, 16, is_training=False,
-                                labels_offset=labels_offset)
+        dataset = build_dataset(data.tfrecord, "all", num_classes, preprocessing_factory.get_preprocessing("lenet"),
+                                28, 16, is_training=False, options=PipelineOptions(labels_offset=labels_offset))
         batch = tf.data.make_one_shot_iterator(dataset).get_next()
         rows = {}
         with tf.Session() as session:

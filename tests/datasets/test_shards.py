@@ -10,7 +10,7 @@ from core.cli import run_main
 from core.compat import tf
 from core.errors import UserError
 from datasets import shards, tfrecord_integrity
-from datasets.input_pipeline import build_dataset
+from datasets.input_pipeline import PipelineOptions, build_dataset
 from datasets.tfrecord_stats import scan
 from tests.conftest import CLASSES_FILE
 from tests.faults import damage, record_file_names
@@ -43,8 +43,8 @@ def names(dataset):
 
 
 def eval_dataset(spec, split="all", **kwargs):
-    return build_dataset(spec, split, 25, 11, lambda image, height, width: tf.image.resize(image, [height, width]),
-                         8, 4, is_training=False, **kwargs)
+    return build_dataset(spec, split, 11, lambda image, height, width: tf.image.resize(image, [height, width]),
+                         8, 4, is_training=False, options=PipelineOptions(validation_percentage=25, **kwargs))
 
 
 def test_conversion_writes_equal_shards_whose_records_are_the_single_files(converted, capsys):
