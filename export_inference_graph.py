@@ -94,8 +94,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     not_read = "export reads no data; the number of classes comes from the classes file"
-    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv", "tfrecord_file"),
-                 {"path_to_csv": not_read, "tfrecord_file": not_read})
+    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("csv_file", "tfrecord_file"),
+                 {"csv_file": not_read, "tfrecord_file": not_read})
     from engine.export import deploy
     from engine.export.setup import resolve_export
 

@@ -64,7 +64,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("path_to_csv",))
+    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("csv_file",))
     from engine.training.setup import resolve_training
 
     run = resolve_training(args)

@@ -136,7 +136,7 @@ def test_absl_boolean_spellings():
     assert parser.parse_args(["--noclone_on_cpu"]).clone_on_cpu is False
     assert parser.parse_args([]).clone_on_cpu is False
     args = parser.parse_args(["--chemin_tfrecords", "a.tfrecord", "--path_to_csv", "b.csv"])
-    assert args.tfrecord_file == "a.tfrecord" and args.path_to_csv == "b.csv"
+    assert args.tfrecord_file == "a.tfrecord" and args.csv_file == "b.csv"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

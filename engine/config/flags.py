@@ -8,8 +8,9 @@ import importlib.metadata
 
 from core.cli import add_bool_flag
 from core.progress import warn
-from datasets import defaults
-from engine.config.options import LABEL_MODES, MODEL_NAMES, TrainOptions, add_flags
+from datasets import defaults, label_modes
+from datasets import flags as dataset_flags
+from engine.config.options import MODEL_NAMES, TrainOptions, add_flags
 
 VERSION = "2.0"  # 1.x: the original TensorFlow 1 project; 2.x: this suite on TensorFlow 2
 
@@ -20,7 +21,7 @@ IGNORED = {
     "quantize": "quantized graphs are not part of this suite",
     "dataset_name": "the data is the TFRecord of --tfrecord_file",
     "dataset_dir": "the data is the TFRecord of --tfrecord_file",
-    "path_to_csv": "the TFRecord holds the images and their labels",
+    "csv_file": "the TFRecord holds the images and their labels",
     "is_video_model": "video models are not part of this suite",
     "num_frames": "video models are not part of this suite",
 }
@@ -85,15 +86,12 @@ def dataset_parser(split_default):
     """Dataset paths (the conversion's defaults), split and label options."""
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("dataset")
-    group.add_argument("--tfrecord_file", "--chemin_tfrecords", "--record_file", dest="tfrecord_file",
-                       default=None, help="TFRecord written by download_and_convert_data.py "
-                       "(default: the training run's, else %s)" % defaults.TFRECORD_PATH)
-    group.add_argument("--path_to_csv", "--chemin_csv", "--csv_file", dest="path_to_csv", default=None,
-                       help="accepted for the original commands and not read (a warning says so): the "
-                       "TFRecord holds the images and their labels (default: none)")
-    group.add_argument("--chemin_liste_labels", "--classes", "--classes_file", dest="classes_file",
-                       default=None, help="classes file of `N:name` lines (default: the training run's, "
-                       "else %s)" % defaults.CLASSES_PATH)
+    dataset_flags.add_tfrecord_flag(group, help="TFRecord written by download_and_convert_data.py (default: the "
+                                    "training run's, else %s)" % defaults.TFRECORD_PATH)
+    dataset_flags.add_csv_flag(group, help="accepted for the original commands and not read (a warning says so): "
+                               "the TFRecord holds the images and their labels (default: none)")
+    dataset_flags.add_classes_flag(group, help="classes file of `N:name` lines (default: the training run's, else "
+                                   "%s)" % defaults.CLASSES_PATH)
     group.add_argument("--dataset_split_name", default=split_default, choices=defaults.SPLITS,
                        help="held-out split by file name hash: train, test or all (default: %(default)s)")
     group.add_argument("--validation_percentage", type=float, default=None,
@@ -102,7 +100,7 @@ def dataset_parser(split_default):
     group.add_argument("--labels_offset", type=int, default=None,
                        help="subtract this from every label id (research/slim's background-class offset; "
                        "default: the training run's, else 0)")
-    group.add_argument("--label_mode", choices=("auto",) + LABEL_MODES, default=None,
+    group.add_argument("--label_mode", choices=label_modes.CHOICES, default=None,
                        help="single: softmax over classes, one label per image; multi: sigmoid per class "
                        "(several labels per image); auto: chosen from the data (default)")
     add_flags(group, TrainOptions, ("skip_corrupt_records",), add_bool_flag)

@@ -11,7 +11,6 @@ OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop
 DECAY_TYPES = ("fixed", "exponential", "polynomial")
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
-LABEL_MODES = ("single", "multi")  # softmax over classes; a sigmoid per class
 
 # research/slim's model names, for --help without importing TensorFlow (nets/nets_factory.py imports it).
 # tests/engine/test_options.py checks that they are exactly the names of the nets registry.

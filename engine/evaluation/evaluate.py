@@ -11,15 +11,8 @@ import numpy as np
 from core.compat import slim, tf
 from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
-<<<<<<< HEAD
 from datasets import label_modes, tfrecord_integrity
-from datasets.input_pipeline import build_dataset
-=======
-from datasets import tfrecord_integrity
 from datasets.input_pipeline import PipelineOptions, build_dataset
-from engine.model import checkpoints
-from engine.model import mixed_precision
->>>>>>> l21-datasets
 from engine.evaluation import metrics as metrics_module
 from engine.evaluation import reports
 from engine.model import checkpoints, mixed_precision
