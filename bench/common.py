@@ -99,7 +99,7 @@ def settings_for(model_name, image_size, tfrecord, validation_percentage=25.0, l
     return Settings(model_name=model_name, image_size=image_size,
                     preprocessing_name=nets_factory.get_spec(model_name).preprocessing_name, use_grayscale=False,
                     tfrecord_file=tfrecord, classes_file=CLASSES_FILE,
-                    classes=read_classes(CLASSES_FILE), validation_percentage=validation_percentage,
+                    classes=read_classes(CLASSES_FILE), validation_percentage=validation_percentage, val_percentage=0.0,
                     labels_offset=0, label_mode=label_mode)
 
 

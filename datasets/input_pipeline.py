@@ -20,7 +20,8 @@ CACHE_LIMIT_BYTES = 1 << 30
 class PipelineOptions:
     """How build_dataset reads the TFRecord; the defaults suit a single process reading a sound file."""
 
-    validation_percentage: float = defaults.VALIDATION_PERCENTAGE  # images held out (datasets/split.py)
+    validation_percentage: float = defaults.VALIDATION_PERCENTAGE  # the test part (datasets/split.py)
+    val_percentage: float = 0.0  # the val part (datasets/split.py)
     labels_offset: int = 0  # subtracted from every label id (research/slim's background class)
     num_readers: int = 4  # files read in parallel
     num_preprocessing_threads: int = 4  # 0 or less: tf.data.AUTOTUNE
@@ -69,7 +70,7 @@ def build_dataset(tfrecord_file, split, num_classes, preprocess_fn, image_size, 
 
     def keep(serialized):
         header = tf.io.parse_single_example(serialized, {fmt.FILENAME: fmt.FEATURE_SPEC[fmt.FILENAME]})
-        return in_split(header[fmt.FILENAME], split, options.validation_percentage)
+        return in_split(header[fmt.FILENAME], split, options.validation_percentage, options.val_percentage)
 
     records = records.filter(keep)
     if is_training:

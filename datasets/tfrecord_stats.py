@@ -14,13 +14,14 @@ from datasets.split import in_split
 _BATCH = 1024
 
 
-def _label_batches(tfrecord_file, split, validation_percentage, skip_corrupt_records=False):
+def _label_batches(tfrecord_file, split, validation_percentage, skip_corrupt_records=False, val_percentage=0.0):
     """tf.data.Dataset of (labels, texts), ragged [batch, None]: the labels of the images of `split` and
     their names (`image/class/text`; none in records written without them)."""
     spec = dict(fmt.HEADER_SPEC, **{fmt.TEXT: fmt.FEATURE_SPEC[fmt.TEXT]})
     records = tfrecord_integrity.record_dataset(tfrecord_file, skip_corrupt_records)
     records = records.map(lambda serialized: tf.io.parse_single_example(serialized, spec))
-    records = records.filter(lambda features: in_split(features[fmt.FILENAME], split, validation_percentage))
+    records = records.filter(lambda features: in_split(features[fmt.FILENAME], split, validation_percentage,
+                                                                 val_percentage))
 
     def ragged(sparse):
         return tf.RaggedTensor.from_sparse(tf.sparse.expand_dims(sparse, 0))[0]
@@ -65,7 +66,7 @@ def _names(batch):
     return {int(index): names[position].decode("utf-8", "replace") for index, position in zip(unique, first)}
 
 
-def scan(tfrecord_file, split, validation_percentage, skip_corrupt_records=False):
+def scan(tfrecord_file, split, validation_percentage, skip_corrupt_records=False, val_percentage=0.0):
     """{num_images, max_labels_per_image, label_counts, class_names} of `split` in `tfrecord_file`.
 
     label_counts maps each 0-based label index that occurs to its number of images, class_names each to
@@ -81,7 +82,7 @@ def scan(tfrecord_file, split, validation_percentage, skip_corrupt_records=False
         graph = None if tf.executing_eagerly() else tf.Graph()
         with graph.as_default() if graph is not None else contextlib.nullcontext():
             batches = _numpy_batches(_label_batches(tfrecord_file, split, validation_percentage,
-                                                    skip_corrupt_records))
+                                                    skip_corrupt_records, val_percentage))
             try:
                 for batch in batches:
                     num_images += len(batch.lengths)

@@ -93,10 +93,16 @@ def dataset_parser(split_default):
     dataset_flags.add_classes_flag(group, help="classes file of `N:name` lines (default: the training run's, else "
                                    "%s)" % defaults.CLASSES_PATH)
     group.add_argument("--dataset_split_name", default=split_default, choices=defaults.SPLITS,
-                       help="held-out split by file name hash: train, test or all (default: %(default)s)")
-    group.add_argument("--validation_percentage", type=float, default=None,
-                       help="percentage of images held out for evaluation (default: the training run's, "
-                       "else %g)" % defaults.VALIDATION_PERCENTAGE)
+                       help="part of the split by file name hash: train, val (held out to choose checkpoints), "
+                       "test (held out, what evaluation reports) or all (default: %(default)s)")
+    group.add_argument("--test_percentage", "--validation_percentage", dest="validation_percentage", type=float,
+                       default=None, help="percentage of images in the test part (the name before 2.1: "
+                       "--validation_percentage; default: the training run's, else %g)"
+                       % defaults.VALIDATION_PERCENTAGE)
+    group.add_argument("--val_percentage", type=float, default=None,
+                       help="percentage of images in the val part, held out from training to choose the best "
+                       "checkpoint (default: the training run's, else %g for a new run; a run recorded without "
+                       "one has none)" % defaults.VAL_PERCENTAGE)
     group.add_argument("--labels_offset", type=int, default=None,
                        help="subtract this from every label id (research/slim's background-class offset; "
                        "default: the training run's, else 0)")

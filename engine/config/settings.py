@@ -13,6 +13,7 @@ from core.progress import warn
 from datasets import defaults, label_modes
 from datasets.annotations import label_key
 from datasets.classes_file import read_classes
+from datasets.split import check_percentages
 from engine.config import run_config
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -29,9 +30,10 @@ class Settings:
     tfrecord_file: str
     classes_file: str
     classes: list
-    validation_percentage: float
+    validation_percentage: float  # the test part (--test_percentage)
     labels_offset: int
     label_mode: str  # one of datasets.label_modes.CHOICES (AUTO: decided from the data)
+    val_percentage: float = 0.0  # the val part; 0 for runs recorded before it existed
 
     @property
     def num_classes(self):
@@ -72,16 +74,8 @@ def check_labels_offset(labels_offset, classes):
                         % (labels_offset, len(classes) - 1))
 
 
-def check_validation_percentage(value):
-    if not 0 <= value <= 100:
-        raise UserError("--validation_percentage %g is not a percentage: give a number from 0 to 100, the share "
-                        "of images held out for evaluation (default %g)" % (value, defaults.VALIDATION_PERCENTAGE))
-
-
 def resolve(args, config):
     """Settings from parsed `args` (dataset_parser + model_parser) over a recorded `config` dict."""
-    if args.validation_percentage is not None:
-        check_validation_percentage(args.validation_percentage)
     model_name = _first(args.model_name, config.get("model_name"), DEFAULT_MODEL)
     spec = nets_factory.get_spec(model_name)
     image_size = _first(args.image_size, config.get("image_size"), spec.default_image_size)
@@ -93,6 +87,12 @@ def resolve(args, config):
         classes = read_classes(classes_file)
     labels_offset = _first(args.labels_offset, config.get("labels_offset"), 0)
     check_labels_offset(labels_offset, classes)
+    test_percentage = _first(args.validation_percentage, config.get("validation_percentage"),
+                             defaults.VALIDATION_PERCENTAGE)
+    # A run recorded before the val part existed keeps its split: no val part.
+    val_percentage = _first(args.val_percentage, config.get("val_percentage"),
+                            0.0 if config else defaults.VAL_PERCENTAGE)
+    check_percentages(test_percentage, val_percentage)
     label_mode = _first(args.label_mode if args.label_mode != label_modes.AUTO else None,
                         config.get("label_mode"), label_modes.AUTO)
     return Settings(
@@ -104,10 +104,10 @@ def resolve(args, config):
         tfrecord_file=_first(args.tfrecord_file, config.get("tfrecord_file"), defaults.TFRECORD_PATH),
         classes_file=classes_file,
         classes=classes,
-        validation_percentage=float(_first(args.validation_percentage, config.get("validation_percentage"),
-                                           defaults.VALIDATION_PERCENTAGE)),
+        validation_percentage=float(test_percentage),
         labels_offset=int(labels_offset),
         label_mode=label_mode,
+        val_percentage=float(val_percentage),
     )
 
 
@@ -127,7 +127,7 @@ def _class_list(classes, limit=4):
 
 def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
     """Raises a UserError naming each setting of this command that differs from the run recorded in
-    `run_dir` (model, classes, label mode, labels offset; for training also the image size and the
+    `run_dir` (model, classes, label mode, labels offset; for training also the image size, the split and the
     optimizer): "the run in output/ trains at 64 px; --train_image_size 32 would not resume it: drop the flag
     or use another --train_dir". Evaluation and export at another image size only get a warning (a
     convolutional network can take it). Values the run did not record are not compared."""
@@ -156,6 +156,11 @@ def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
     if recorded.get("labels_offset") is not None and int(recorded["labels_offset"]) != settings.labels_offset:
         differences.append(("with --labels_offset %d" % recorded["labels_offset"],
                             "--labels_offset %d" % settings.labels_offset))
+    if purpose == "train":  # another split would train on images held out so far
+        for key, flag in (("validation_percentage", "--test_percentage"), ("val_percentage", "--val_percentage")):
+            value = getattr(settings, key)
+            if recorded.get(key, 0.0 if key == "val_percentage" else None) not in (None, value):
+                differences.append(("with %s %g" % (flag, recorded.get(key, 0.0)), "%s %g" % (flag, value)))
     if purpose == "train" and optimizer and recorded.get("optimizer") and recorded["optimizer"] != optimizer:
         differences.append(("with %s" % recorded["optimizer"], "--optimizer %s" % optimizer))
     if differences:

@@ -40,7 +40,8 @@ class Evaluator:
             dataset = build_dataset(
                 settings.tfrecord_file, options.split, settings.num_classes, preprocess, settings.image_size,
                 options.batch_size, is_training=False, options=PipelineOptions(
-                    validation_percentage=settings.validation_percentage, labels_offset=settings.labels_offset,
+                    validation_percentage=settings.validation_percentage, val_percentage=settings.val_percentage,
+                    labels_offset=settings.labels_offset,
                     num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
                     skip_corrupt_records=options.skip_corrupt_records))
             self.iterator = tf.data.make_initializable_iterator(dataset)
@@ -113,7 +114,7 @@ class Evaluator:
                 last_line = time.monotonic()
         if not probabilities:
             raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
-                            "or another --validation_percentage" % (self.options.split,
+                            "or another --test_percentage or --val_percentage" % (self.options.split,
                                                                     self.settings.tfrecord_file))
         probabilities, labels = np.concatenate(probabilities), np.concatenate(labels)
         self.last_predictions = (probabilities, labels)

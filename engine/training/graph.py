@@ -23,7 +23,8 @@ def input_batch(settings, options, cluster=None):
         dataset = build_dataset(
             settings.tfrecord_file, "train", settings.num_classes, preprocess, settings.image_size,
             options.batch_size, is_training=True, options=PipelineOptions(
-                validation_percentage=settings.validation_percentage, labels_offset=settings.labels_offset,
+                validation_percentage=settings.validation_percentage, val_percentage=settings.val_percentage,
+                labels_offset=settings.labels_offset,
                 num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
                 seed=options.seed, skip_corrupt_records=options.skip_corrupt_records,
                 num_workers=cluster.num_workers if cluster else 1,

@@ -25,11 +25,12 @@ def check_training_data(settings, options, cluster=None):
     """(label mode, images of the train split) once the data and the options fit together; a UserError
     naming what does not."""
     stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage,
-                                skip_corrupt_records=options.skip_corrupt_records)
+                                skip_corrupt_records=options.skip_corrupt_records,
+                                val_percentage=settings.val_percentage)
     if stats["num_images"] == 0:
-        raise UserError("the training split of %r is empty: with --validation_percentage %g every image is "
-                        "held out; lower it or add images" % (settings.tfrecord_file,
-                                                              settings.validation_percentage))
+        raise UserError("the training split of %r is empty: with --test_percentage %g and --val_percentage %g "
+                        "every image is held out; lower them or add images"
+                        % (settings.tfrecord_file, settings.validation_percentage, settings.val_percentage))
     check_classes(settings, stats, settings.tfrecord_file, warn_missing=True)
     if options.batch_size % options.num_clones:
         raise UserError("--batch_size %d must be a multiple of --num_clones %d"

@@ -39,3 +39,28 @@ def test_the_split_is_the_committed_golden_one_in_a_separate_process(tmp_path):
                                 text=True, timeout=120, env=dict(os.environ, PYTHONHASHSEED="random"))
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stdout.split("\n")[:-1] == expected, percentage
+
+
+def test_the_val_part_comes_out_of_train_and_leaves_test_as_it_was(faces):
+    names = sorted(os.listdir(faces.images))
+    test_before = names_in_split(names, "test", 25)
+    train_before = names_in_split(names, "train", 25)
+    test, val, train = (names_in_split(names, split, 25, 20) for split in ("test", "val", "train"))
+    assert test == test_before  # a run recorded before the val part keeps its test images
+    assert sorted(val + train) == train_before and not set(val) & set(train)
+    assert 10 < len(val) < 45  # about a fifth of 120
+    assert names_in_split(names, "val", 25, 0) == [] and names_in_split(names, "train", 25, 0) == train_before
+    assert len(val) == tfrecord_stats.scan(faces.tfrecord, "val", 25, val_percentage=20)["num_images"]
+
+
+def test_percentages_that_leave_nothing_to_train_on_are_refused():
+    import pytest
+
+    from core.errors import UserError
+    from datasets.split import check_percentages
+
+    for test, val, message in ((80, 30, "hold out more than every image"), (25, float("nan"), "--val_percentage"),
+                               (-1, 0, "--test_percentage -1 is not a percentage")):
+        with pytest.raises(UserError, match=message):
+            check_percentages(test, val)
+    check_percentages(90, 10)

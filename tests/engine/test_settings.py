@@ -90,3 +90,19 @@ def test_classes_that_disagree_with_the_records_are_refused_and_missing_ones_war
         check_classes(_settings(classes=["femme", "homme", "jeune"]), stats, "r.tfrecord")
     check_classes(_settings(classes=["Homme", "femme", "jeune", "vieux"]), stats, "r.tfrecord", warn_missing=True)
     assert "1 of the 4 classes have no training image in r.tfrecord: 4:vieux" in capsys.readouterr().err
+
+
+def test_a_new_run_gets_a_val_part_and_a_run_recorded_without_one_keeps_its_split():
+    import train_image_classifier
+    from engine.config.settings import check_same_run, resolve
+
+    parser = train_image_classifier.build_parser()
+    new = resolve(parser.parse_args([]), {})
+    assert (new.validation_percentage, new.val_percentage) == (25.0, 10.0)
+    recorded = dict(RECORDED, validation_percentage=20.0)  # written before the val part existed
+    old = resolve(parser.parse_args([]), recorded)
+    assert (old.validation_percentage, old.val_percentage) == (20.0, 0.0)
+    check_same_run("output/", recorded, old, "train")  # resumes as it was
+    with pytest.raises(UserError, match="trains with --val_percentage 0; --val_percentage 10 would not resume it"):
+        check_same_run("output/", recorded, resolve(parser.parse_args(["--val_percentage", "10"]), recorded), "train")
+    assert resolve(parser.parse_args(["--validation_percentage", "30"]), {}).validation_percentage == 30.0
