@@ -20,7 +20,6 @@ from core.cli import run_main
 from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
 from engine.config.options import EvalOptions, add_flags
 
-
 # research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir")
 

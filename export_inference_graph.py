@@ -23,7 +23,6 @@ Serving), --tflite FILE (LiteRT; --tflite_quantize none|dynamic|float16) and --o
 requirements-onnx.txt); each is written whole or not at all, and export prints how to run it.
 """
 import argparse
-import os
 import sys
 
 from core.cli import add_bool_flag, run_main

@@ -24,7 +24,6 @@ from engine.config.flags import add_version_flag
 from engine.model.graph_metadata import DEFAULT_MEAN, DEFAULT_STD, INPUT_NODE
 
 
-
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_version_flag(parser)
@@ -100,8 +99,7 @@ def _print(path, predictions, as_json, many):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from engine.inference import labeling
-    from engine.inference import runtimes
+    from engine.inference import labeling, runtimes
     from engine.model import inputs
 
     paths = labeling.list_images(args.image)

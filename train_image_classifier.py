@@ -18,7 +18,6 @@ from engine.config.options import (
     add_flags,
 )
 
-
 # research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize_delay", "dataset_name", "dataset_dir")
 

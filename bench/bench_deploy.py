@@ -40,10 +40,7 @@ def _size(path):
 def _write_formats(frozen, meta, folder):
     """{format: path} of every format written (ONNX left out, with the reason, when tf2onnx is missing)."""
     from core.errors import UserError
-    from engine.export import inference_graph
-    from engine.export import onnx_export
-    from engine.export import saved_model
-    from engine.export import tflite
+    from engine.export import inference_graph, onnx_export, saved_model, tflite
 
     paths = {"frozen": os.path.join(folder, "frozen.pb"), "saved_model": os.path.join(folder, "saved_model")}
     inference_graph.write_graph(frozen, paths["frozen"])

@@ -39,8 +39,8 @@ def _checkpoint(settings, label_mode, directory):
 
 
 def run(smoke=False, **overrides):
-    from engine.evaluation.evaluate import Evaluator
     from engine.config.options import EvalOptions
+    from engine.evaluation.evaluate import Evaluator
 
     config = dict(SMOKE if smoke else FULL, **overrides)
     model_name, size, batch_size = config["model_name"], config["image_size"], config["batch_size"]

@@ -7,7 +7,8 @@ same machine, the Keras side at its best: compiled (`predict_on_batch`, or `mode
 
 Both sides are timed in alternating rounds after warm-up, in this one process, with the same threads;
 each figure is the median of its rounds. Figures:
-- graph latency for one preprocessed image, without process start: engine.inference.labeling.FrozenGraphClassifier.predict
+- graph latency for one preprocessed image, without process start:
+  engine.inference.labeling.FrozenGraphClassifier.predict
   (what label_image.py runs) against the compiled Keras call;
 - per-image time on a folder of face images (250 px JPEGs): label_image's path (decode and evaluation
   preprocessing by ImageReader, then Classifier.predict in batches of 32, as label_image.py does for a
@@ -115,10 +116,11 @@ def run(smoke=False, rounds=None, batch_size=32):
         graph_path = _frozen_graph(model_name, image_size, os.path.join(root, "frozen.pb"))
         _kind, graph_def = runtimes.detect_format(graph_path)
         meta = labeling.graph_metadata(graph_def, graph_path)
-        classifiers = {"fp32": labeling.FrozenGraphClassifier(graph_def, meta["input_node"], meta["output_node"], graph_path)}
+        nodes = (graph_def, meta["input_node"], meta["output_node"], graph_path)
+        classifiers = {"fp32": labeling.FrozenGraphClassifier(*nodes)}
         if bf16_supported:
-            classifiers["bf16"] = labeling.FrozenGraphClassifier(graph_def, meta["input_node"], meta["output_node"], graph_path,
-                                                      config=mixed_precision.session_config("bf16", "grappler"))
+            classifiers["bf16"] = labeling.FrozenGraphClassifier(
+                *nodes, config=mixed_precision.session_config("bf16", "grappler"))
         reader = labeling.ImageReader(inputs.input_options(meta, classifiers["fp32"].input_dims))
         one = reader.read(paths[0])[None]
 

@@ -38,9 +38,9 @@ class OurTraining:
     def __init__(self, settings, label_mode, num_images, batch_size, mixed_precision="none", bf16_method=None,
                  arrays=None):
         from core.compat import tf
+        from engine.config.options import TrainOptions
         from engine.model import mixed_precision as mp
         from engine.training import graph as training_graph
-        from engine.config.options import TrainOptions
 
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -106,7 +106,7 @@ def bf16_conv_probe(repeats=3):
         with tf.Session(graph=graph) as session:
             session.run([images.initializer, kernel.initializer])
             session.run(fetches)
-            seconds[dtype.name] = common.median_seconds(lambda: session.run(fetches), repeats)
+            seconds[dtype.name] = common.median_seconds(lambda fetches=fetches: session.run(fetches), repeats)
     return dict(seconds, bf16_slowdown=round(seconds["bfloat16"] / seconds["float32"], 2))
 
 

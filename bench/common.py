@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import numpy as np
+
 from datasets import label_modes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -74,4 +74,4 @@ def __getattr__(name):
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
-__all__ = ["tf", "slim"]
+__all__ = ["tf", "slim"]  # noqa: F822 (slim: the module __getattr__ above)

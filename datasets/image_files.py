@@ -152,7 +152,7 @@ def _decode(data):
     try:
         image.seek(0)
         image.load()
-    except Exception as error:  # Pillow raises many types for damaged data
+    except Exception as error:  # noqa: BLE001 (Pillow raises many types for damaged data)
         raise ImageProblem(CORRUPT, str(error) or type(error).__name__)
     if not image.width or not image.height:
         raise ImageProblem(CORRUPT, "zero-sized image")

@@ -16,7 +16,7 @@ def check_percentages(validation_percentage, val_percentage=0.0):
     """Raises a UserError unless the test and val parts are percentages that leave images to train on."""
     for flag, value in (("--test_percentage", validation_percentage), ("--val_percentage", val_percentage)):
         if not 0 <= value <= 100:  # NaN fails this too
-            raise UserError("%s %r is not a percentage: give a number from 0 to 100" % (flag, value))
+            raise UserError("%s %g is not a percentage: give a number from 0 to 100" % (flag, value))
     if validation_percentage + val_percentage > 100:
         raise UserError("--test_percentage %g and --val_percentage %g hold out more than every image; lower them"
                         % (validation_percentage, val_percentage))

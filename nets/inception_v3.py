@@ -15,8 +15,16 @@ slim's irregular ones ('Mixed_5c/Branch_1/Conv_1_0c_5x5', 'Mixed_6a/Branch_0/Con
 3x3), which its checkpoints hold.
 """
 from core.compat import slim, tf
-from nets.inception_utils import (avg_pool, conv, inception_arg_scope, logits_head, max_pool, module,
-                                  reduced_kernel_size_for_small_input, split)
+from nets.inception_utils import (
+    avg_pool,
+    conv,
+    inception_arg_scope,
+    logits_head,
+    max_pool,
+    module,
+    reduced_kernel_size_for_small_input,
+    split,
+)
 from nets.nets_factory import ModelSpec, register_model
 
 _REDUCE = {"stride": 2, "padding": "VALID"}

@@ -24,7 +24,8 @@ def train(tfrecord, classes, train_dir, model_name, image_size, *extra, steps=2)
     must not saturate on an unlucky initialisation (unseeded, 1 single-label lenet in about 10 did)."""
     argv = ["--tfrecord_file", tfrecord, "--chemin_liste_labels", classes, "--train_dir", train_dir,
             "--max_number_of_steps", steps, "--model_name", model_name, "--train_image_size", image_size,
-            "--batch_size", 4, "--optimizer", "adam", "--learning_rate", "0.01", "--log_every_n_steps", 100, "--seed", 1]
+            "--batch_size", 4, "--optimizer", "adam", "--learning_rate", "0.01", "--log_every_n_steps", 100,
+            "--seed", 1]
     assert run_main(train_image_classifier.main, [str(arg) for arg in list(argv) + list(extra)]) == 0
     return str(train_dir)
 
@@ -83,9 +84,9 @@ def eval_probabilities(tfrecord, model_name, num_classes, image_size, label_mode
     """{filename: probabilities} as eval_image_classifier.py computes them: engine.evaluation.Evaluator over
     every record of `tfrecord`, the network restored from `checkpoint`; with `save_random`, the network's
     random initial weights are saved there first."""
-    from engine.evaluation import evaluate
     from engine.config.options import EvalOptions
     from engine.config.settings import Settings
+    from engine.evaluation import evaluate
 
     spec = nets_factory.get_spec(model_name)
     if save_random:

@@ -154,9 +154,10 @@ def record_file_names(path):
     return names
 
 
-def split_count(names, split, percentage=25):
+def split_count(names, split, percentage=25, val_percentage=10):
+    """How many of `names` fall in `split` of a new run (its default test and val parts)."""
     from datasets.split import in_split
-    return sum(bool(in_split(tf.constant(name), split, percentage)) for name in names)
+    return sum(bool(in_split(tf.constant(name), split, percentage, val_percentage)) for name in names)
 
 
 def wait_gone(process, seconds):

@@ -75,12 +75,13 @@ def test_eval_defaults_come_from_the_training_config(faces_model, tmp_path, caps
 
 @pytest.mark.parametrize("batch_size", ["7", "64"])
 def test_every_image_of_the_split_is_counted_once(faces_model, faces, tmp_path, batch_size):
-    for split in ("test", "train", "all"):
+    for split in ("test", "val", "train", "all"):
         eval_dir = tmp_path / split
         assert evaluate(faces_model, eval_dir, "--batch_size", batch_size, "--dataset_split_name", split) == 0
-        assert read_metrics(eval_dir)["num_images"] == tfrecord_stats.scan(faces.tfrecord, split, 25)["num_images"]
-    sizes = [read_metrics(tmp_path / split)["num_images"] for split in ("test", "train", "all")]
-    assert sizes[0] + sizes[1] == sizes[2] == 120
+        expected = tfrecord_stats.scan(faces.tfrecord, split, 25, val_percentage=10)["num_images"]
+        assert read_metrics(eval_dir)["num_images"] == expected
+    sizes = [read_metrics(tmp_path / split)["num_images"] for split in ("test", "val", "train", "all")]
+    assert sizes[0] + sizes[1] + sizes[2] == sizes[3] == 120 and min(sizes) > 0
 
 
 def test_max_num_batches_limits_the_evaluation(faces_model, tmp_path):
@@ -121,10 +122,10 @@ def test_following_mode_picks_up_a_new_checkpoint(faces, tmp_path):
 
 
 def test_one_evaluator_gives_each_checkpoint_the_results_of_a_fresh_one(faces, tmp_path):
-    from engine.evaluation import evaluate
     from engine.config import run_config
     from engine.config import settings as settings_module
     from engine.config.options import EvalOptions
+    from engine.evaluation import evaluate
 
     train(faces, tmp_path / "short", 1)
     train(faces, tmp_path / "long", 30)
@@ -154,10 +155,10 @@ def test_following_waits_for_a_first_checkpoint_and_stops_after_the_timeout(tmp_
     (["--model_name", "cifarnet"], "trained lenet; --model_name cifarnet would not evaluate it: drop the flag or "
                                    "pass another --checkpoint_path"),
     (["--chemin_liste_labels", "GENDER"], "trained with 11 classes (homme, femme, yeux_ronds, yeux_amandes, ...); "
-                                          "--chemin_liste_labels GENDER with 2 classes (homme, femme) would not "
+                                          "--classes_file GENDER with 2 classes (homme, femme) would not "
                                           "evaluate it"),
     (["--label_mode", "single"], "trained multi-label; --label_mode single would not evaluate it"),
-    (["--validation_percentage", "-10"], "--validation_percentage -10 is not a percentage"),
+    (["--validation_percentage", "-10"], "--test_percentage -10 is not a percentage"),
     (["--tfrecord_file", "missing.tfrecord"], "download_and_convert_data.py"),
     (["--validation_percentage", "0"], "split of"),
     (["--eval_image_size", "4"], "too small for lenet"),

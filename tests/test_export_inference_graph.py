@@ -9,13 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from core.compat import tf
-from engine.export import inference_graph
-from engine.model.graph_metadata import METADATA_NODE, read_metadata
-from nets import nets_factory
 import label_image
 from core.cli import run_main
-from engine.model.graph_metadata import metadata_path
+from core.compat import tf
+from engine.export import inference_graph
+from engine.model.graph_metadata import METADATA_NODE, metadata_path, read_metadata
+from nets import nets_factory
 from tests.conftest import CLASSES_FILE, ROOT, make_demo_data
 from tests.export_support import export as run_export
 from tests.export_support import lenet_multi, load_graph_def, random_images, run_graph, tf_freeze_graph, train
@@ -49,7 +48,8 @@ def test_every_network_exports_its_output_node_with_ref_variables(model_name):
     if _heavy(model_name) and not ALL_NETWORKS:
         pytest.skip("large graph: set EXPORT_TEST_ALL_NETWORKS=1 to build it")
     spec = nets_factory.get_spec(model_name)
-    graph_def = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.min_image_size, ["a", "b", "c"]))
+    graph_def = inference_graph.build_inference_graph(
+        inference_graph.ExportSpec(model_name, spec.min_image_size, ["a", "b", "c"]))
     nodes = _nodes(graph_def)
     placeholder = nodes["input"]
     assert placeholder.op == "Placeholder"
@@ -65,9 +65,10 @@ def test_every_network_exports_its_output_node_with_ref_variables(model_name):
 def test_multi_label_graph_gives_sigmoids_under_the_same_output_node(model_name):
     spec = nets_factory.get_spec(model_name)
     classes = ["a", "b", "c", "d"]
-    single = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.default_image_size, classes))
-    multi = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, spec.default_image_size, classes,
-                                                           label_mode="multi"))
+    size = spec.default_image_size
+    single = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, size, classes))
+    multi = inference_graph.build_inference_graph(inference_graph.ExportSpec(model_name, size, classes,
+                                                                             label_mode="multi"))
     nodes = _nodes(multi)
     assert nodes[spec.output_node].op == "Sigmoid"
     assert not any(node.op == "Softmax" for node in multi.node)

@@ -15,6 +15,7 @@ from tests.conftest import CLASSES_FILE, ROOT, make_demo_data
 from tests.export_support import eval_probabilities, export, records_to_files, tf_freeze_graph, train, write_tfrecord
 from tests.label_support import TEXT_LINE, assert_matches, json_scores, label
 
+
 @pytest.fixture(scope="module")
 def lenet(tmp_path_factory):
     """Multi-label lenet trained 2 steps, frozen for any batch and for batch 8; images = record bytes."""
@@ -81,7 +82,7 @@ def test_fixed_batch_graph_labels_one_image_and_a_folder(lenet, one_image, capsy
 def test_folder_text_mode_names_each_image(lenet, capsys):
     assert label("--image", lenet["folder"], "--graph", lenet["frozen"], "--top_k", 2) == 0
     out = capsys.readouterr().out
-    for name, path in lenet["images"].items():
+    for path in lenet["images"].values():
         assert "%s:\n" % path in out
     assert len([line for line in out.splitlines() if TEXT_LINE.match(line)]) == 2 * len(lenet["images"])
 

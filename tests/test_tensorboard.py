@@ -124,11 +124,13 @@ def test_the_readme_commands_show_the_train_and_eval_runs_and_the_original_one_s
             servers[command] = Server(command, paths, open(root / ("tensorboard_%d.log" % index), "w"))
         for command, wanted in expected.items():
             tags = wait_for(servers[command], "/data/plugin/scalars/tags",
-                            lambda answer: all(tag in answer.get(run, {}) for run, tag in wanted.items()))
+                            lambda answer, wanted=wanted: all(tag in answer.get(run, {})
+                                                                  for run, tag in wanted.items()))
             train_run = [run for run in wanted if wanted[run] == "total_loss"][0]
             assert {"total_loss", "learning_rate", "losses/loss"} <= set(tags[train_run])
             eval_run = [run for run in wanted if wanted[run] == "eval/Accuracy"][0]
-            curves = wait_for(servers[command], "/data/plugin/pr_curves/tags", lambda answer: eval_run in answer)
+            curves = wait_for(servers[command], "/data/plugin/pr_curves/tags",
+                              lambda answer, eval_run=eval_run: eval_run in answer)
             assert "eval/pr_curve/homme/pr_curves" in curves[eval_run]
         # The original's command: one directory named 'train:output/,eval:output_eval/', which does not exist.
         # It started with the others, which have loaded their runs by now: once it serves, it shows none.

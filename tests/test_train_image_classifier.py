@@ -167,8 +167,10 @@ def test_a_signal_saves_a_checkpoint_and_exits_within_seconds(faces, tmp_path, s
 @pytest.mark.parametrize("extra, message", [
     (["--model_name", "inception_v9"], "unknown --model_name 'inception_v9'; available: alexnet_v2"),
     (["--tfrecord_file", "missing.tfrecord"], "download_and_convert_data.py"),
-    (["--validation_percentage", "100"], "training split of"),
-    (["--validation_percentage", "-10"], "--validation_percentage -10 is not a percentage: give a number from 0 to 100"),
+    (["--validation_percentage", "100"],
+     "--test_percentage 100 and --val_percentage 10 hold out more than every image"),
+    (["--validation_percentage", "90", "--val_percentage", "10"], "training split of"),
+    (["--validation_percentage", "-10"], "--test_percentage -10 is not a percentage: give a number from 0 to 100"),
     (["--model_name", "inception_v3", "--train_image_size", "64"], "too small for inception_v3"),
     (["--checkpoint_path", "no/such/model.ckpt"], "does not exist"),
 ])

@@ -38,7 +38,7 @@ def test_kill_9_at_random_steps_and_sigint_during_a_save_then_the_same_command_s
         send_after = saved + rng.randint(2, 5)
         lines = []
         try:
-            reached = read_until(process, lambda line: (STEP_LINE.match(line) and
+            reached = read_until(process, lambda line, send_after=send_after: (STEP_LINE.match(line) and
                                                         int(STEP_LINE.match(line).group(1)) >= send_after), lines)
             assert reached, "".join(lines) + process.stderr.read()[-3000:]
             first = next(int(STEP_LINE.match(line).group(1)) for line in lines if STEP_LINE.match(line))

@@ -21,7 +21,6 @@ from nets import nets_factory
 from preprocessing import preprocessing_factory
 
 
-
 class Evaluator:
     """The evaluation graph of one network; `evaluate(checkpoint)` restores and runs it over the split.
 

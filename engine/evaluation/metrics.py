@@ -10,6 +10,7 @@ accuracy, so `eval/Accuracy` exists in both modes.
 `per_class_table` gives the per-class (or per-label) rows as a pandas DataFrame, for metrics.csv.
 """
 import numpy as np
+
 from datasets import label_modes
 
 THRESHOLD = 0.5

@@ -105,7 +105,8 @@ def write(spec, checkpoint, targets, use_moving_averages=False, metadata_json=Tr
               % (targets.tflite, _megabytes(size), targets.tflite_quantize,
                  " and its metadata %s" % graph_metadata.metadata_path(targets.tflite) if metadata_json else "",
                  tflite.SIGNATURE, tflite.IMAGES, spec.image_size, spec.image_size, tflite.PROBABILITIES))
-        print("  label:   python label_image.py --graph %s --image %s   (runs it with LiteRT)" % (targets.tflite, image))
+        print("  label:   python label_image.py --graph %s --image %s   (runs it with LiteRT)"
+              % (targets.tflite, image))
     if targets.onnx:
         size, opset = onnx_export.write_onnx(frozen, meta, targets.onnx)
         if metadata_json:

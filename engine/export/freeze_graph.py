@@ -11,8 +11,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from core.compat import tf  # noqa: E402  (first: it hides TensorFlow's start-up lines)
 from core.cli import run_main  # noqa: E402
+from core.compat import tf  # noqa: E402  (first: it hides TensorFlow's start-up lines)
 from core.errors import UserError, first_line  # noqa: E402
 
 

@@ -22,9 +22,9 @@ from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
 from datasets import label_modes
+from engine.config.settings import check_labels_offset
 from engine.model import checkpoints
 from engine.model.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
-from engine.config.settings import check_labels_offset
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 

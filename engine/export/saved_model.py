@@ -23,8 +23,17 @@ from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
 from engine.model import inputs
-from engine.model.graph_metadata import (CLASSES, DEFAULT_MEAN, DEFAULT_STD, IMAGE_BYTES, IMAGES, PROBABILITIES,
-                                         SAVED_MODEL_METADATA_FILE, SERVING_BYTES, SERVING_DEFAULT)
+from engine.model.graph_metadata import (
+    CLASSES,
+    DEFAULT_MEAN,
+    DEFAULT_STD,
+    IMAGE_BYTES,
+    IMAGES,
+    PROBABILITIES,
+    SAVED_MODEL_METADATA_FILE,
+    SERVING_BYTES,
+    SERVING_DEFAULT,
+)
 
 tf2 = tf.compat.v2
 

@@ -16,8 +16,8 @@ each (see tests/engine/test_deploy_formats.py and the README for the figures obs
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
-from engine.export import saved_model
 from engine.config.options import TFLITE_QUANTIZATIONS
+from engine.export import saved_model
 
 tf2 = tf.compat.v2
 

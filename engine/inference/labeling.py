@@ -12,8 +12,8 @@ import numpy as np
 from core.compat import tf
 from core.errors import UserError, first_line
 from datasets.image_files import IMAGE_EXTENSIONS
-from engine.model.graph_metadata import read_metadata, read_metadata_file
 from engine.inference.model import Model
+from engine.model.graph_metadata import read_metadata, read_metadata_file
 from engine.model.inputs import preprocess_encoded
 
 _NOT_OUTPUTS = ("Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assign", "AssignVariableOp",
@@ -26,7 +26,7 @@ def parse_graph_def(data):
     graph_def = tf.GraphDef()
     try:
         graph_def.ParseFromString(data)
-    except Exception:  # google.protobuf.message.DecodeError, not importable via core.compat
+    except Exception:  # noqa: BLE001 (google.protobuf.message.DecodeError, not importable via core.compat)
         return None
     if not graph_def.node or not all(node.name and node.op for node in graph_def.node):
         return None
@@ -97,7 +97,8 @@ class FrozenGraphClassifier(Model):
         self._check_input(_static_dims(self.input.shape), "--input_layer %r" % input_layer)
         out_dims = _static_dims(self.output.shape)
         self.num_outputs = out_dims[-1] if out_dims else None
-        self.session = tf.Session(graph=self.graph, config=config)  # config: e.g. bf16 (engine/model/mixed_precision.py)
+        # config: e.g. bf16 (engine/model/mixed_precision.py)
+        self.session = tf.Session(graph=self.graph, config=config)
 
     def _run(self, batch):
         return self.session.run(self.output, {self.input: batch})

@@ -48,7 +48,7 @@ class Model:
             scores = self._run(images)
         except UserError:
             raise
-        except Exception as error:  # each runtime raises its own exception classes
+        except Exception as error:  # noqa: BLE001 (each runtime raises its own exception classes)
             raise UserError("running %s failed: %s; check --input_layer, --output_layer and "
                             "--input_height/--input_width" % (self.path, first_line(error)))
         return np.asarray(scores, np.float32).reshape(len(images), -1)

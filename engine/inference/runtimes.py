@@ -23,8 +23,14 @@ import numpy as np
 from core.errors import UserError, first_line
 from engine.inference import labeling
 from engine.inference.model import Model
-from engine.model.graph_metadata import (INPUT_NODE, ONNX_METADATA_KEY, SAVED_MODEL_METADATA_FILE, SERVING_DEFAULT,
-                                         read_metadata_file, read_metadata_json)
+from engine.model.graph_metadata import (
+    INPUT_NODE,
+    ONNX_METADATA_KEY,
+    SAVED_MODEL_METADATA_FILE,
+    SERVING_DEFAULT,
+    read_metadata_file,
+    read_metadata_json,
+)
 
 GRAPH_DEF, SAVED_MODEL, TFLITE, ONNX = "frozen graph", "SavedModel", "TFLite model", "ONNX model"
 SIGNATURE = SERVING_DEFAULT
@@ -72,7 +78,7 @@ def _is_onnx(data):
     if onnx is not None:
         try:
             model = onnx.ModelProto.FromString(data)
-        except Exception:  # google.protobuf.message.DecodeError
+        except Exception:  # noqa: BLE001 (google.protobuf.message.DecodeError)
             return False
         return model.ir_version > 0 and len(model.graph.node) > 0
     try:
@@ -83,7 +89,7 @@ def _is_onnx(data):
         return False
     try:
         onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-    except Exception:  # onnxruntime's own exception classes
+    except Exception:  # noqa: BLE001 (onnxruntime's own exception classes)
         return False
     return True
 
@@ -167,7 +173,7 @@ class SavedModelClassifier(Model):
         self.path, self._tf = path, tf
         try:
             loaded = tf.compat.v2.saved_model.load(path)
-        except Exception as error:  # TensorFlow raises several kinds for a damaged SavedModel
+        except Exception as error:  # noqa: BLE001 (TensorFlow raises several kinds for a damaged SavedModel)
             raise UserError("cannot load SavedModel %r: %s" % (path, first_line(error)))
         if SIGNATURE not in loaded.signatures:
             raise UserError("SavedModel %r has no %s signature (it has %s)"
@@ -230,7 +236,7 @@ class OnnxClassifier(Model):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime's own exception classes
+        except Exception as error:  # noqa: BLE001 (onnxruntime's own exception classes)
             raise UserError("onnxruntime cannot load %r: %s" % (path, first_line(error)))
         custom = self._session.get_modelmeta().custom_metadata_map
         try:

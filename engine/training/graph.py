@@ -6,8 +6,7 @@ from core.compat import slim, tf
 from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.cluster import replicas
 from engine.model import checkpoints, mixed_precision
-from engine.training import schedules
-from engine.training import optimizers
+from engine.training import optimizers, schedules
 from engine.training.losses import build_clones
 from engine.training.summaries import add_summaries
 from nets import nets_factory

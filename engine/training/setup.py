@@ -10,8 +10,14 @@ import dataclasses
 from core.errors import UserError
 from engine.cluster import topology
 from engine.config import settings as settings_module
-from engine.config.options import (ClusterOptions, LearningRateOptions, OptimizerOptions, TrainOptions,
-                                   default_optimizer, from_args)
+from engine.config.options import (
+    ClusterOptions,
+    LearningRateOptions,
+    OptimizerOptions,
+    TrainOptions,
+    default_optimizer,
+    from_args,
+)
 from engine.model.checkpoints import latest_checkpoint
 
 

@@ -11,9 +11,9 @@ from core.compat import tf
 from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
-from engine.model import checkpoints
 from engine.cluster import replicas
 from engine.config.options import summary_every_steps
+from engine.model import checkpoints
 
 
 class Loop:
@@ -133,7 +133,8 @@ class _Progress:
     def done(self, step, path):
         elapsed = time.monotonic() - self.start
         say("%sdone: step %d, %s (%.1f images/s over %s%s)"
-            % (self.loop.label, step, "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
+            % (self.loop.label, step,
+               "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
                self.batches * self.options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
                "" if not self.loop.label else "; %d batches of this worker" % self.batches))
 

@@ -166,7 +166,7 @@ def test_bad_inputs_are_skipped_with_one_warning_each(tmp_path, capsys):
 
     records = read_records(str(p["tfrecord"]))
     assert sorted(records) == sorted(good)
-    for name, (height, width, ids, texts, shape) in records.items():
+    for name, (height, width, _ids, _texts, shape) in records.items():
         assert (height, width) == (30, 40) and shape == (30, 40, 3), name
     assert records["plain.jpg"][3] == ["homme", "nez_rond", "vieux"]
     assert records["UPPER.JPG"][3] == ["femme"] and records["gray.png"][3] == ["femme"]

@@ -15,12 +15,9 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from core.compat import tf
-from engine.model import graph_metadata
-from engine.inference import labeling
-from engine.model import inputs
-from engine.inference import runtimes
-from engine.export import saved_model
-from engine.export import tflite
+from engine.export import saved_model, tflite
+from engine.inference import labeling, runtimes
+from engine.model import graph_metadata, inputs
 from tests.export_support import lenet_multi, lenet_single
 
 tf2 = tf.compat.v2

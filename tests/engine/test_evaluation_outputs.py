@@ -10,10 +10,10 @@ import eval_image_classifier
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
-from engine.evaluation import evaluate
 from engine.config import run_config
 from engine.config import settings as settings_module
 from engine.config.options import EvalOptions
+from engine.evaluation import evaluate
 
 
 def _train_one_small_step(data, train_dir):

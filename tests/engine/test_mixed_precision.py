@@ -10,9 +10,9 @@ import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
 from core.errors import UserError
-from engine.model import mixed_precision
 from engine.config.options import OptimizerOptions, TrainOptions
 from engine.config.settings import Settings
+from engine.model import mixed_precision
 from engine.training.trainer import build_train_graph
 from nets import nets_factory
 
@@ -258,8 +258,8 @@ def test_grappler_method_computes_the_float32_graph_in_bf16_with_onednn(tmp_path
 
 @pytest.mark.parametrize("mode, dtype", [("none", "float32"), ("bf16", "bfloat16")])
 def test_evaluation_builds_the_network_in_the_mode_asked(faces, mode, dtype):
-    from engine.evaluation import evaluate
     from engine.config.options import EvalOptions
+    from engine.evaluation import evaluate
 
     settings = _settings("lenet", 28, classes=11)
     settings.tfrecord_file = faces.tfrecord
@@ -272,8 +272,8 @@ def test_export_records_the_runs_mode_and_label_image_runs_bf16_only_where_the_c
         faces, tmp_path, capsys, monkeypatch):
     import export_inference_graph
     import label_image
-    from engine.model import graph_metadata
     from engine.inference import runtimes
+    from engine.model import graph_metadata
     from tests.export_support import load_graph_def
 
     monkeypatch.setattr(mixed_precision, "check_support", lambda mode, *_: (True, "test: bf16 allowed"))

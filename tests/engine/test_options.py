@@ -39,7 +39,8 @@ def test_choices_come_from_the_code_tables(capsys):
         parser.parse_args(["--optimizer", "lion"])
     error = capsys.readouterr().err
     assert all(name in error for name in OPTIMIZERS)
-    assert parser.parse_args(["--learning_rate_decay_type", DECAY_TYPES[-1]]).learning_rate_decay_type == DECAY_TYPES[-1]
+    last = DECAY_TYPES[-1]
+    assert parser.parse_args(["--learning_rate_decay_type", last]).learning_rate_decay_type == last
 
 
 def test_the_model_names_of_help_are_the_nets_registry():

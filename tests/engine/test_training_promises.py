@@ -7,9 +7,9 @@ import numpy as np
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
-from engine.training import graph as training_graph
 from engine.config.options import LearningRateOptions, OptimizerOptions, TrainOptions
 from engine.config.settings import Settings
+from engine.training import graph as training_graph
 from nets import nets_factory
 
 
