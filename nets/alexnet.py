@@ -10,17 +10,12 @@ Arguments are research/slim's: `num_classes` (0 or None: the fc7 features), `is_
 """
 from core.compat import slim, tf
 from nets import fc_conv
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 
 def alexnet_v2_arg_scope(weight_decay=0.0005):
     """ReLU, biases at 0.1, L2 `weight_decay`; SAME convolutions and VALID max pools."""
-    with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
-                        biases_initializer=tf.constant_initializer(0.1),
-                        weights_regularizer=slim.l2_regularizer(weight_decay)):
-        with slim.arg_scope([slim.conv2d], padding="SAME"):
-            with slim.arg_scope([slim.max_pool2d], padding="VALID") as scope:
-                return scope
+    return fc_conv.arg_scope(weight_decay, tf.constant_initializer(0.1))
 
 
 def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5, spatial_squeeze=True,
@@ -42,9 +37,4 @@ def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5
                                       logits_biases_initializer=tf.zeros_initializer())
 
 
-alexnet_v2.default_image_size = 224
-
-register_model(ModelSpec(
-    name="alexnet_v2", network_fn=alexnet_v2, arg_scope_fn=alexnet_v2_arg_scope, default_image_size=224,
-    preprocessing_name="vgg", logits_scopes=("alexnet_v2/fc8",),
-    output_node="alexnet_v2/predictions/Reshape_1", min_image_size=224, adds_softmax=True))
+alexnet_v2.default_image_size = get_spec("alexnet_v2").default_image_size

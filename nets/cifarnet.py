@@ -4,7 +4,7 @@ Scope and end point names follow research/slim so its checkpoints restore: 'Cifa
 'CifarNet/fc3', 'CifarNet/logits', predictions at 'CifarNet/Predictions/Reshape_1'.
 """
 from core.compat import slim, tf
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 
 def cifarnet(images, num_classes=10, is_training=False, dropout_keep_prob=0.5,
@@ -32,7 +32,7 @@ def cifarnet(images, num_classes=10, is_training=False, dropout_keep_prob=0.5,
     return logits, end_points
 
 
-cifarnet.default_image_size = 32
+cifarnet.default_image_size = get_spec("cifarnet").default_image_size
 
 
 def cifarnet_arg_scope(weight_decay=0.004):
@@ -44,9 +44,3 @@ def cifarnet_arg_scope(weight_decay=0.004):
                             biases_initializer=tf.constant_initializer(0.1),
                             weights_regularizer=slim.l2_regularizer(weight_decay)) as scope:
             return scope
-
-
-register_model(ModelSpec(
-    name="cifarnet", network_fn=cifarnet, arg_scope_fn=cifarnet_arg_scope, default_image_size=32,
-    preprocessing_name="cifarnet", logits_scopes=("CifarNet/logits",),
-    output_node="CifarNet/Predictions/Reshape_1", min_image_size=8))

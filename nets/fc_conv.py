@@ -14,6 +14,16 @@ import contextlib
 from core.compat import slim, tf
 
 
+def arg_scope(weight_decay, biases_initializer):
+    """AlexNet's and OverFeat's arg scope: ReLU, L2 `weight_decay` on the weights, `biases_initializer`;
+    SAME convolutions and VALID max pools."""
+    with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
+                        biases_initializer=biases_initializer, weights_regularizer=slim.l2_regularizer(weight_decay)):
+        with slim.arg_scope([slim.conv2d], padding="SAME"):
+            with slim.arg_scope([slim.max_pool2d], padding="VALID") as scope:
+                return scope
+
+
 @contextlib.contextmanager
 def collected_end_points(scope, default_scope, inputs, reuse=None):
     """Opens the network's variable scope with its convolutions and max pools collected.

@@ -17,8 +17,8 @@ batch_norm_updates_collections, batch_norm_scale)`. With `activation_fn=tf.nn.re
 branches are clipped to [-6, 6], as in research/slim.
 """
 from core.compat import slim, tf
-from nets.inception_utils import avg_pool, branches, conv, max_pool
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
+from nets.inception_utils import avg_pool, branches, conv, max_pool, pool_whole_map, pooled_aux_logits
 
 
 def _residual(net, mixed, scale, activation_fn):
@@ -66,92 +66,84 @@ def block8(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
         return _residual(net, mixed, scale, activation_fn)
 
 
+def _layers(padding, output_stride, activation_fn):
+    """(end point or None, fn(net)) in order. `padding` is that of the stride-2 and VALID layers; with
+    `output_stride` 8, Mixed_6a keeps the resolution and the 17x17 blocks dilate by 2."""
+    reduce = {"stride": 2, "padding": padding}
+    use_atrous = output_stride == 8
+    reduce_6a = {"stride": 1 if use_atrous else 2, "padding": padding}
+
+    def layer(fn, *args, **kwargs):
+        return lambda net: fn(net, *args, **kwargs)
+
+    def module(name, *branch_steps):
+        def run(net):
+            with tf.variable_scope(name):
+                return branches(net, *branch_steps)
+        return run
+
+    def repeat_17(net):
+        with slim.arg_scope([slim.conv2d], rate=2 if use_atrous else 1):
+            return slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
+
+    def check_output_stride(net):
+        if use_atrous:
+            raise ValueError("output_stride==8 is only supported up to the PreAuxlogits end_point for now.")
+        return net
+
+    def last_blocks(net):
+        net = slim.repeat(net, 9, block8, scale=0.20, activation_fn=activation_fn)
+        net = block8(net, activation_fn=None)
+        return slim.conv2d(net, 1536, 1, scope="Conv2d_7b_1x1")
+
+    return [
+        ("Conv2d_1a_3x3", layer(slim.conv2d, 32, 3, scope="Conv2d_1a_3x3", **reduce)),
+        ("Conv2d_2a_3x3", layer(slim.conv2d, 32, 3, padding=padding, scope="Conv2d_2a_3x3")),
+        ("Conv2d_2b_3x3", layer(slim.conv2d, 64, 3, scope="Conv2d_2b_3x3")),
+        ("MaxPool_3a_3x3", layer(slim.max_pool2d, 3, scope="MaxPool_3a_3x3", **reduce)),
+        ("Conv2d_3b_1x1", layer(slim.conv2d, 80, 1, padding=padding, scope="Conv2d_3b_1x1")),
+        ("Conv2d_4a_3x3", layer(slim.conv2d, 192, 3, padding=padding, scope="Conv2d_4a_3x3")),
+        ("MaxPool_5a_3x3", layer(slim.max_pool2d, 3, scope="MaxPool_5a_3x3", **reduce)),
+        ("Mixed_5b", module("Mixed_5b", [conv(96, 1, "Conv2d_1x1")],
+                            [conv(48, 1, "Conv2d_0a_1x1"), conv(64, 5, "Conv2d_0b_5x5")],
+                            [conv(64, 1, "Conv2d_0a_1x1"), conv(96, 3, "Conv2d_0b_3x3"), conv(96, 3, "Conv2d_0c_3x3")],
+                            [avg_pool(3, "AvgPool_0a_3x3", stride=1, padding="SAME"), conv(64, 1, "Conv2d_0b_1x1")])),
+        (None, layer(slim.repeat, 10, block35, scale=0.17, activation_fn=activation_fn)),
+        ("Mixed_6a", module("Mixed_6a", [conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
+                            [conv(256, 1, "Conv2d_0a_1x1"), conv(256, 3, "Conv2d_0b_3x3"),
+                             conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
+                            [max_pool(3, "MaxPool_1a_3x3", **reduce_6a)])),
+        ("PreAuxLogits", repeat_17),
+        (None, check_output_stride),
+        ("Mixed_7a", module("Mixed_7a", [conv(256, 1, "Conv2d_0a_1x1"), conv(384, 3, "Conv2d_1a_3x3", **reduce)],
+                            [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_1a_3x3", **reduce)],
+                            [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_0b_3x3"),
+                             conv(320, 3, "Conv2d_1a_3x3", **reduce)],
+                            [max_pool(3, "MaxPool_1a_3x3", **reduce)])),
+        ("Conv2d_7b_1x1", last_blocks),
+    ]
+
+
 def inception_resnet_v2_base(inputs, final_endpoint="Conv2d_7b_1x1", output_stride=16,
                              align_feature_maps=False, scope=None, activation_fn=tf.nn.relu):
     """The network up to `final_endpoint`; returns (net, end_points).
 
     'PreAuxLogits' is at stride `output_stride` (16, or 8 with atrous 17x17 blocks); the end
-    ('Conv2d_7b_1x1') at stride 32, with `output_stride=16` only.
+    ('Conv2d_7b_1x1') at stride 32, with `output_stride=16` only. `align_feature_maps=True` pads the
+    stride-2 and VALID layers as SAME.
     """
     if output_stride not in (8, 16):
         raise ValueError("output_stride must be 8 or 16.")
-    padding = "SAME" if align_feature_maps else "VALID"
-    reduce = {"stride": 2, "padding": padding}
-    # With output stride 8, Mixed_6a keeps the resolution and the 17x17 blocks dilate by 2.
-    use_atrous = output_stride == 8
-    reduce_6a = {"stride": 1 if use_atrous else 2, "padding": padding}
     end_points = {}
-
-    def done(name, net):
-        end_points[name] = net
-        return name == final_endpoint
-
     with tf.variable_scope(scope, "InceptionResnetV2", [inputs]):
         with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d], stride=1, padding="SAME"):
-            net = slim.conv2d(inputs, 32, 3, scope="Conv2d_1a_3x3", **reduce)
-            if done("Conv2d_1a_3x3", net):
-                return net, end_points
-            net = slim.conv2d(net, 32, 3, padding=padding, scope="Conv2d_2a_3x3")
-            if done("Conv2d_2a_3x3", net):
-                return net, end_points
-            net = slim.conv2d(net, 64, 3, scope="Conv2d_2b_3x3")
-            if done("Conv2d_2b_3x3", net):
-                return net, end_points
-            net = slim.max_pool2d(net, 3, scope="MaxPool_3a_3x3", **reduce)
-            if done("MaxPool_3a_3x3", net):
-                return net, end_points
-            net = slim.conv2d(net, 80, 1, padding=padding, scope="Conv2d_3b_1x1")
-            if done("Conv2d_3b_1x1", net):
-                return net, end_points
-            net = slim.conv2d(net, 192, 3, padding=padding, scope="Conv2d_4a_3x3")
-            if done("Conv2d_4a_3x3", net):
-                return net, end_points
-            net = slim.max_pool2d(net, 3, scope="MaxPool_5a_3x3", **reduce)
-            if done("MaxPool_5a_3x3", net):
-                return net, end_points
-            with tf.variable_scope("Mixed_5b"):
-                net = branches(
-                    net,
-                    [conv(96, 1, "Conv2d_1x1")],
-                    [conv(48, 1, "Conv2d_0a_1x1"), conv(64, 5, "Conv2d_0b_5x5")],
-                    [conv(64, 1, "Conv2d_0a_1x1"), conv(96, 3, "Conv2d_0b_3x3"),
-                     conv(96, 3, "Conv2d_0c_3x3")],
-                    [avg_pool(3, "AvgPool_0a_3x3", stride=1, padding="SAME"),
-                     conv(64, 1, "Conv2d_0b_1x1")])
-            if done("Mixed_5b", net):
-                return net, end_points
-            net = slim.repeat(net, 10, block35, scale=0.17, activation_fn=activation_fn)
-            with tf.variable_scope("Mixed_6a"):
-                net = branches(
-                    net,
-                    [conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
-                    [conv(256, 1, "Conv2d_0a_1x1"), conv(256, 3, "Conv2d_0b_3x3"),
-                     conv(384, 3, "Conv2d_1a_3x3", **reduce_6a)],
-                    [max_pool(3, "MaxPool_1a_3x3", **reduce_6a)])
-            if done("Mixed_6a", net):
-                return net, end_points
-            with slim.arg_scope([slim.conv2d], rate=2 if use_atrous else 1):
-                net = slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
-            if done("PreAuxLogits", net):
-                return net, end_points
-            if output_stride == 8:
-                raise ValueError("output_stride==8 is only supported up to the PreAuxlogits end_point "
-                                 "for now.")
-            with tf.variable_scope("Mixed_7a"):
-                net = branches(
-                    net,
-                    [conv(256, 1, "Conv2d_0a_1x1"), conv(384, 3, "Conv2d_1a_3x3", **reduce)],
-                    [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_1a_3x3", **reduce)],
-                    [conv(256, 1, "Conv2d_0a_1x1"), conv(288, 3, "Conv2d_0b_3x3"),
-                     conv(320, 3, "Conv2d_1a_3x3", **reduce)],
-                    [max_pool(3, "MaxPool_1a_3x3", **reduce)])
-            if done("Mixed_7a", net):
-                return net, end_points
-            net = slim.repeat(net, 9, block8, scale=0.20, activation_fn=activation_fn)
-            net = block8(net, activation_fn=None)
-            net = slim.conv2d(net, 1536, 1, scope="Conv2d_7b_1x1")
-            if done("Conv2d_7b_1x1", net):
-                return net, end_points
+            net = inputs
+            for name, layer in _layers("SAME" if align_feature_maps else "VALID", output_stride, activation_fn):
+                net = layer(net)
+                if name is not None:
+                    end_points[name] = net
+                    if name == final_endpoint:
+                        return net, end_points
     raise ValueError("unknown final_endpoint %r" % final_endpoint)
 
 
@@ -165,20 +157,10 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True, dropout_keep
                                                        activation_fn=activation_fn)
             if create_aux_logits and num_classes:
                 with tf.variable_scope("AuxLogits"):
-                    aux = slim.avg_pool2d(end_points["PreAuxLogits"], 5, stride=3, padding="VALID",
-                                          scope="Conv2d_1a_3x3")
-                    aux = slim.conv2d(aux, 128, 1, scope="Conv2d_1b_1x1")
-                    aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding="VALID",
-                                      scope="Conv2d_2a_5x5")
-                    aux = slim.flatten(aux)
-                    end_points["AuxLogits"] = slim.fully_connected(aux, num_classes, activation_fn=None,
-                                                                   scope="Logits")
+                    end_points["AuxLogits"] = pooled_aux_logits(end_points["PreAuxLogits"], num_classes,
+                                                                "Conv2d_1a_3x3", "Conv2d_2a_5x5", "Logits")
             with tf.variable_scope("Logits"):
-                kernel = net.get_shape()[1:3]
-                if kernel.is_fully_defined():
-                    net = slim.avg_pool2d(net, kernel, padding="VALID", scope="AvgPool_1a_8x8")
-                else:
-                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name="global_pool")
+                net = pool_whole_map(net, "AvgPool_1a_8x8")
                 end_points["global_pool"] = net
                 if not num_classes:
                     return net, end_points
@@ -191,7 +173,7 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True, dropout_keep
     return logits, end_points
 
 
-inception_resnet_v2.default_image_size = 299
+inception_resnet_v2.default_image_size = get_spec("inception_resnet_v2").default_image_size
 
 
 def inception_resnet_v2_arg_scope(weight_decay=0.00004, batch_norm_decay=0.9997,
@@ -211,11 +193,3 @@ def inception_resnet_v2_arg_scope(weight_decay=0.00004, batch_norm_decay=0.9997,
         with slim.arg_scope([slim.conv2d], activation_fn=activation_fn, normalizer_fn=slim.batch_norm,
                             normalizer_params=batch_norm_params) as scope:
             return scope
-
-
-register_model(ModelSpec(
-    name="inception_resnet_v2", network_fn=inception_resnet_v2,
-    arg_scope_fn=inception_resnet_v2_arg_scope, default_image_size=299,
-    preprocessing_name="inception",
-    logits_scopes=("InceptionResnetV2/Logits", "InceptionResnetV2/AuxLogits"),
-    output_node="InceptionResnetV2/Logits/Predictions", min_image_size=107))

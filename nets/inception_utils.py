@@ -50,6 +50,25 @@ def reduced_kernel_size_for_small_input(net, kernel_size):
     return [min(height, kernel_size[0]), min(width, kernel_size[1])]
 
 
+def pool_whole_map(net, scope):
+    """Inception v4's and Inception-ResNet v2's global pooling: a VALID average pool named `scope` as large as
+    the map where its size is known, else a mean named 'global_pool'."""
+    kernel = net.get_shape()[1:3]
+    if kernel.is_fully_defined():
+        return slim.avg_pool2d(net, kernel, padding="VALID", scope=scope)
+    return tf.reduce_mean(net, [1, 2], keepdims=True, name="global_pool")
+
+
+def pooled_aux_logits(net, num_classes, pool_scope, conv_scope, logits_scope):
+    """Inception v4's and Inception-ResNet v2's auxiliary classifier (call it in scope 'AuxLogits'): a 5x5
+    average pool (stride 3, VALID) named `pool_scope`, 'Conv2d_1b_1x1' (128), a VALID convolution to 768 as
+    large as the map named `conv_scope`, and the fully connected logits named `logits_scope`."""
+    net = slim.avg_pool2d(net, [5, 5], stride=3, padding="VALID", scope=pool_scope)
+    net = slim.conv2d(net, 128, [1, 1], scope="Conv2d_1b_1x1")
+    net = slim.conv2d(net, 768, net.get_shape()[1:3], padding="VALID", scope=conv_scope)
+    return slim.fully_connected(slim.flatten(net), num_classes, activation_fn=None, scope=logits_scope)
+
+
 def logits_head(net, end_points, num_classes, global_pool, global_pool_name, kernel_size, dropout_keep_prob,
                 spatial_squeeze, prediction_fn):
     """Inception v2's and v3's classification layers in scope `Logits`: global or `AvgPool_1a` pooling,

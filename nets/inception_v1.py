@@ -11,8 +11,8 @@ and `inception_v1(inputs, num_classes, is_training, dropout_keep_prob, predictio
 reuse, scope, global_pool)`; `num_classes=0` (or None) returns the pooled features.
 """
 from core.compat import slim, tf
+from nets.catalog import get_spec
 from nets.inception_utils import conv, inception_arg_scope, max_pool, module
-from nets.nets_factory import ModelSpec, register_model
 
 _ROOT_END_POINTS = ("Conv2d_1a_7x7", "MaxPool_2a_3x3", "Conv2d_2b_1x1", "Conv2d_2c_3x3", "MaxPool_3a_3x3")
 
@@ -105,10 +105,5 @@ def inception_v1(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0
     return logits, end_points
 
 
-inception_v1.default_image_size = 224
+inception_v1.default_image_size = get_spec("inception_v1").default_image_size
 inception_v1_arg_scope = inception_arg_scope
-
-register_model(ModelSpec(
-    name="inception_v1", network_fn=inception_v1, arg_scope_fn=inception_v1_arg_scope,
-    default_image_size=224, preprocessing_name="inception", logits_scopes=("InceptionV1/Logits",),
-    output_node="InceptionV1/Logits/Predictions/Reshape_1", min_image_size=224))

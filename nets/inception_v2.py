@@ -14,8 +14,8 @@ scope, global_pool)`. Every layer has max(int(depth * depth_multiplier), min_dep
 `data_format='NCHW'` needs `use_separable_conv=False`; here batch norm follows the data format too.
 """
 from core.compat import slim, tf
+from nets.catalog import get_spec
 from nets.inception_utils import avg_pool, conv, inception_arg_scope, logits_head, max_pool, module
-from nets.nets_factory import ModelSpec, register_model
 
 _ROOT_END_POINTS = ("Conv2d_1a_7x7", "MaxPool_2a_3x3", "Conv2d_2b_1x1", "Conv2d_2c_3x3", "MaxPool_3a_3x3")
 # The 1x1 convolutions that start a branch have their own initializers in research/slim.
@@ -138,10 +138,5 @@ def inception_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0
                                dropout_keep_prob, spatial_squeeze, prediction_fn)
 
 
-inception_v2.default_image_size = 224
+inception_v2.default_image_size = get_spec("inception_v2").default_image_size
 inception_v2_arg_scope = inception_arg_scope
-
-register_model(ModelSpec(
-    name="inception_v2", network_fn=inception_v2, arg_scope_fn=inception_v2_arg_scope,
-    default_image_size=224, preprocessing_name="inception", logits_scopes=("InceptionV2/Logits",),
-    output_node="InceptionV2/Predictions/Reshape_1", min_image_size=32))

@@ -15,6 +15,7 @@ slim's irregular ones ('Mixed_5c/Branch_1/Conv_1_0c_5x5', 'Mixed_6a/Branch_0/Con
 3x3), which its checkpoints hold.
 """
 from core.compat import slim, tf
+from nets.catalog import get_spec
 from nets.inception_utils import (
     avg_pool,
     conv,
@@ -25,7 +26,6 @@ from nets.inception_utils import (
     reduced_kernel_size_for_small_input,
     split,
 )
-from nets.nets_factory import ModelSpec, register_model
 
 _REDUCE = {"stride": 2, "padding": "VALID"}
 
@@ -174,11 +174,5 @@ def inception_v3(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0
                                dropout_keep_prob, spatial_squeeze, prediction_fn)
 
 
-inception_v3.default_image_size = 299
+inception_v3.default_image_size = get_spec("inception_v3").default_image_size
 inception_v3_arg_scope = inception_arg_scope
-
-register_model(ModelSpec(
-    name="inception_v3", network_fn=inception_v3, arg_scope_fn=inception_v3_arg_scope,
-    default_image_size=299, preprocessing_name="inception",
-    logits_scopes=("InceptionV3/Logits", "InceptionV3/AuxLogits"),
-    output_node="InceptionV3/Predictions/Reshape_1", min_image_size=107))

@@ -6,8 +6,17 @@ blocks 'Mixed_7b'-'Mixed_7d'. Heads: 'AuxLogits' on Mixed_6h and 'Logits' (avera
 fully connected 'Logits/Logits'); the softmax output is 'InceptionV4/Logits/Predictions'.
 """
 from core.compat import slim, tf
-from nets.inception_utils import avg_pool, branches, conv, inception_arg_scope, max_pool, split
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
+from nets.inception_utils import (
+    avg_pool,
+    branches,
+    conv,
+    inception_arg_scope,
+    max_pool,
+    pool_whole_map,
+    pooled_aux_logits,
+    split,
+)
 
 _VALID = {"padding": "VALID"}
 _REDUCE = {"stride": 2, "padding": "VALID"}
@@ -123,20 +132,10 @@ def inception_v4(inputs, num_classes=1001, is_training=True, dropout_keep_prob=0
                                 padding="SAME"):
                 if create_aux_logits and num_classes:
                     with tf.variable_scope("AuxLogits"):
-                        aux = slim.avg_pool2d(end_points["Mixed_6h"], [5, 5], stride=3,
-                                              padding="VALID", scope="AvgPool_1a_5x5")
-                        aux = slim.conv2d(aux, 128, [1, 1], scope="Conv2d_1b_1x1")
-                        aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding="VALID",
-                                          scope="Conv2d_2a")
-                        aux = slim.flatten(aux)
-                        end_points["AuxLogits"] = slim.fully_connected(
-                            aux, num_classes, activation_fn=None, scope="Aux_logits")
+                        end_points["AuxLogits"] = pooled_aux_logits(end_points["Mixed_6h"], num_classes,
+                                                                    "AvgPool_1a_5x5", "Conv2d_2a", "Aux_logits")
                 with tf.variable_scope("Logits"):
-                    kernel = net.get_shape()[1:3]
-                    if kernel.is_fully_defined():
-                        net = slim.avg_pool2d(net, kernel, padding="VALID", scope="AvgPool_1a")
-                    else:
-                        net = tf.reduce_mean(net, [1, 2], keepdims=True, name="global_pool")
+                    net = pool_whole_map(net, "AvgPool_1a")
                     end_points["global_pool"] = net
                     if not num_classes:
                         return net, end_points
@@ -148,11 +147,5 @@ def inception_v4(inputs, num_classes=1001, is_training=True, dropout_keep_prob=0
     return logits, end_points
 
 
-inception_v4.default_image_size = 299
+inception_v4.default_image_size = get_spec("inception_v4").default_image_size
 inception_v4_arg_scope = inception_arg_scope
-
-register_model(ModelSpec(
-    name="inception_v4", network_fn=inception_v4, arg_scope_fn=inception_v4_arg_scope,
-    default_image_size=299, preprocessing_name="inception",
-    logits_scopes=("InceptionV4/Logits", "InceptionV4/AuxLogits"),
-    output_node="InceptionV4/Logits/Predictions", min_image_size=107))

@@ -4,7 +4,7 @@ Scope names follow research/slim ('LeNet/conv1', 'LeNet/fc4'). As there, the pre
 outside the 'LeNet' scope: the softmax output is 'Predictions/Reshape_1'.
 """
 from core.compat import slim, tf
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 
 def lenet(images, num_classes=10, is_training=False, dropout_keep_prob=0.5,
@@ -28,7 +28,7 @@ def lenet(images, num_classes=10, is_training=False, dropout_keep_prob=0.5,
     return logits, end_points
 
 
-lenet.default_image_size = 28
+lenet.default_image_size = get_spec("lenet").default_image_size
 
 
 def lenet_arg_scope(weight_decay=0.0):
@@ -37,9 +37,3 @@ def lenet_arg_scope(weight_decay=0.0):
                         weights_initializer=tf.truncated_normal_initializer(stddev=0.1),
                         weights_regularizer=slim.l2_regularizer(weight_decay)) as scope:
         return scope
-
-
-register_model(ModelSpec(
-    name="lenet", network_fn=lenet, arg_scope_fn=lenet_arg_scope, default_image_size=28,
-    preprocessing_name="lenet", logits_scopes=("LeNet/fc4",), output_node="Predictions/Reshape_1",
-    min_image_size=8))

@@ -66,8 +66,34 @@ def split_conv(input_tensor, num_outputs, num_ways, scope, divisible_by=8, **kwa
     return tf.concat(outputs, 3, name=part_scope + "_concat")
 
 
+def _record(endpoints, name, net):
+    """`net` as an identity named `name`, kept in `endpoints` (a dict) when given."""
+    net = tf.identity(net, name=name)
+    if endpoints is not None:
+        endpoints[name] = net
+    return net
+
+
+def _block_arg_scopes(inner_activation_fn, depthwise_activation_fn):
+    """The block's activations: `inner_activation_fn` for its convolutions, `depthwise_activation_fn` (else
+    the inner one) for its depthwise convolution; the enclosing scope's where None."""
+    conv_defaults = {} if inner_activation_fn is None else {"activation_fn": inner_activation_fn}
+    depthwise_defaults = dict(conv_defaults)
+    if depthwise_activation_fn is not None:
+        depthwise_defaults["activation_fn"] = depthwise_activation_fn
+    return slim.arg_scope([slim.conv2d], **conv_defaults), slim.arg_scope([slim.separable_conv2d],
+                                                                          **depthwise_defaults)
+
+
+def _split_1x1(conv_fn, num_ways, divisible_by):
+    """`conv_fn`, or `split_conv` in `num_ways` parts where it is `split_conv` (the default)."""
+    if conv_fn is split_conv:
+        return functools.partial(split_conv, num_ways=num_ways, divisible_by=divisible_by, stride=1)
+    return conv_fn
+
+
 @slim.add_arg_scope
-def expanded_conv(input_tensor, num_outputs, expansion_size=expand_input_by_factor(6), stride=1, rate=1,
+def expanded_conv(input_tensor, num_outputs, expansion_size=expand_input_by_factor(6), stride=1, rate=1,  # noqa: B008
                   kernel_size=(3, 3), residual=True, normalizer_fn=None, split_projection=1,
                   split_expansion=1, split_divisible_by=8, expansion_transform=None,
                   depthwise_location="expansion", depthwise_channel_multiplier=1, endpoints=None,
@@ -90,54 +116,37 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=expand_input_by_fact
         if padding != "SAME":
             raise TypeError("`use_explicit_padding` should only be used with \"SAME\" padding.")
         padding = "VALID"
-    conv_defaults = {} if inner_activation_fn is None else {"activation_fn": inner_activation_fn}
-    depthwise_defaults = dict(conv_defaults)
-    if depthwise_activation_fn is not None:
-        depthwise_defaults["activation_fn"] = depthwise_activation_fn
+    conv_scope, depthwise_scope = _block_arg_scopes(inner_activation_fn, depthwise_activation_fn)
     with tf.variable_scope(scope, default_name="expanded_conv") as block_scope, \
-            tf.name_scope(block_scope.original_name_scope), \
-            slim.arg_scope([slim.conv2d], **conv_defaults), \
-            slim.arg_scope([slim.separable_conv2d], **depthwise_defaults):
+            tf.name_scope(block_scope.original_name_scope), conv_scope, depthwise_scope:
         depth_in = input_tensor.get_shape().as_list()[3]
-        depthwise = functools.partial(depthwise_fn, num_outputs=None, kernel_size=kernel_size,
-                                      depth_multiplier=depthwise_channel_multiplier, stride=stride,
-                                      rate=rate, normalizer_fn=normalizer_fn, padding=padding,
-                                      scope="depthwise")
 
-        def depthwise_layer(net, **kwargs):
+        def depthwise(net, **kwargs):
             if use_explicit_padding:
                 net = fixed_padding(net, kernel_size, rate)
-            net = tf.identity(depthwise(net, **kwargs), name="depthwise_output")
-            if endpoints is not None:
-                endpoints["depthwise_output"] = net
-            return net
+            net = depthwise_fn(net, num_outputs=None, kernel_size=kernel_size,
+                               depth_multiplier=depthwise_channel_multiplier, stride=stride, rate=rate,
+                               normalizer_fn=normalizer_fn, padding=padding, scope="depthwise", **kwargs)
+            return _record(endpoints, "depthwise_output", net)
 
-        input_tensor = tf.identity(input_tensor, "input")
-        net = input_tensor
+        input_tensor = net = tf.identity(input_tensor, "input")
         if depthwise_location == "input":
-            net = depthwise_layer(net, activation_fn=None)
+            net = depthwise(net, activation_fn=None)
         inner_size = expansion_size(num_inputs=depth_in) if callable(expansion_size) else expansion_size
         if inner_size > net.shape[3]:
-            if expansion_fn is split_conv:
-                expansion_fn = functools.partial(split_conv, num_ways=split_expansion,
-                                                 divisible_by=split_divisible_by, stride=1)
-            net = tf.identity(expansion_fn(net, inner_size, scope="expand", normalizer_fn=normalizer_fn),
-                              "expansion_output")
-            if endpoints is not None:
-                endpoints["expansion_output"] = net
+            expand = _split_1x1(expansion_fn, split_expansion, split_divisible_by)
+            net = _record(endpoints, "expansion_output",
+                          expand(net, inner_size, scope="expand", normalizer_fn=normalizer_fn))
         if depthwise_location == "expansion":
-            net = depthwise_layer(net)
+            net = depthwise(net)
         if expansion_transform:
             net = expansion_transform(expansion_tensor=net, input_tensor=input_tensor)
-        if projection_fn is split_conv:
-            projection_fn = functools.partial(split_conv, num_ways=split_projection,
-                                              divisible_by=split_divisible_by, stride=1)
-        net = projection_fn(net, num_outputs, scope="project", normalizer_fn=normalizer_fn,
-                            activation_fn=project_activation_fn)
+        net = _split_1x1(projection_fn, split_projection, split_divisible_by)(
+            net, num_outputs, scope="project", normalizer_fn=normalizer_fn, activation_fn=project_activation_fn)
         if endpoints is not None:
             endpoints["projection_output"] = net
         if depthwise_location == "output":
-            net = depthwise_layer(net, activation_fn=None)
+            net = depthwise(net, activation_fn=None)
         if callable(residual):
             net = residual(input_tensor=input_tensor, output_tensor=net)
         elif residual and stride == 1 and net.get_shape().as_list()[3] == depth_in:

@@ -22,7 +22,7 @@ import collections
 import functools
 
 from core.compat import slim, tf
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 Conv = collections.namedtuple("Conv", ["kernel", "stride", "depth"])
 DepthSepConv = collections.namedtuple("DepthSepConv", ["kernel", "stride", "depth"])
@@ -134,7 +134,7 @@ def mobilenet_v1(inputs, num_classes=1000, dropout_keep_prob=0.999, is_training=
     return logits, end_points
 
 
-mobilenet_v1.default_image_size = 224
+mobilenet_v1.default_image_size = get_spec("mobilenet_v1").default_image_size
 
 
 def _width_variant(depth_multiplier):
@@ -170,11 +170,3 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09, 
                                     weights_regularizer=regularizer if regularize_depthwise else None) \
                         as scope:
                     return scope
-
-
-for _name, _fn in (("mobilenet_v1", mobilenet_v1), ("mobilenet_v1_075", mobilenet_v1_075),
-                   ("mobilenet_v1_050", mobilenet_v1_050), ("mobilenet_v1_025", mobilenet_v1_025)):
-    register_model(ModelSpec(
-        name=_name, network_fn=_fn, arg_scope_fn=mobilenet_v1_arg_scope, default_image_size=224,
-        preprocessing_name="inception", logits_scopes=("MobilenetV1/Logits",),
-        output_node="MobilenetV1/Predictions/Reshape_1", min_image_size=32))

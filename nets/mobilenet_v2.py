@@ -23,8 +23,8 @@ import functools
 
 from core.compat import slim, tf
 from nets import mobilenet as lib
+from nets.catalog import get_spec
 from nets.mobilenet_conv_blocks import expand_input_by_factor, expanded_conv
-from nets.nets_factory import ModelSpec, register_model
 
 op = lib.op
 training_scope = lib.training_scope
@@ -80,7 +80,7 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope="Mobil
                              multiplier=depth_multiplier, **kwargs)
 
 
-mobilenet.default_image_size = 224
+mobilenet.default_image_size = get_spec("mobilenet_v2").default_image_size
 
 
 @slim.add_arg_scope
@@ -105,11 +105,3 @@ def mobilenet_v2_arg_scope(weight_decay=0.00004, is_training=True, stddev=0.09, 
     """`training_scope` with `batch_norm_decay` for its `bn_decay` (the name the other arg scopes use)."""
     return training_scope(is_training=is_training, weight_decay=weight_decay, stddev=stddev,
                           dropout_keep_prob=dropout_keep_prob, bn_decay=batch_norm_decay)
-
-
-for _name, _fn in (("mobilenet_v2", mobilenet), ("mobilenet_v2_140", mobilenet_v2_140),
-                   ("mobilenet_v2_035", mobilenet_v2_035)):
-    register_model(ModelSpec(
-        name=_name, network_fn=_fn, arg_scope_fn=mobilenet_v2_arg_scope, default_image_size=224,
-        preprocessing_name="inception", logits_scopes=("MobilenetV2/Logits",),
-        output_node="MobilenetV2/Predictions/Reshape_1", min_image_size=32))

@@ -15,68 +15,79 @@ global step, `tf.train.get_or_create_global_step()`) over `total_training_steps`
 Arguments are research/slim's: `build_nasnet_cifar(images, num_classes, is_training, config,
 current_step)`, `build_nasnet_mobile` / `build_nasnet_large(images, num_classes, is_training,
 final_endpoint, config, current_step)`. `config` is a `NasNetConfig` (`cifar_config()`,
-`mobile_imagenet_config()`, `large_imagenet_config()`), or any object with its fields as attributes
-(research/slim's HParams); keyword arguments override single fields, e.g. `num_cells=6`,
-`use_aux_head=False`, `drop_path_keep_prob=1.0`, `data_format='NCHW'` (channels-first activations and
-end points; TensorFlow's CPU pooling kernels take NHWC only, so such a graph runs on GPUs) or
-`use_bounded_activation=True` (ReLU6 and values clipped to [-6, 6]). `nasnet_cifar`, `nasnet_mobile` and `nasnet_large` are the same
-functions.
+`mobile_imagenet_config()`, `large_imagenet_config()`: research/slim's HParams, with its `set_hparam`,
+`values` ...), or any object with its fields as attributes; the network works on a copy. Keyword
+arguments override single fields, e.g. `num_cells=6`, `use_aux_head=False`, `drop_path_keep_prob=1.0`,
+`data_format='NCHW'` (channels-first activations and end points; TensorFlow's CPU pooling kernels take
+NHWC only, so such a graph runs on GPUs) or `use_bounded_activation=True` (ReLU6 and values clipped to
+[-6, 6]). `nasnet_cifar`, `nasnet_mobile` and `nasnet_large` are the same functions.
 """
-import dataclasses
-
 from core.compat import slim, tf
 from nets import nasnet_utils
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
+from nets.hparams import HParams
 
 
-@dataclasses.dataclass(frozen=True)
-class NasNetConfig:
-    """research/slim's hyper-parameters of a NASNet or PNASNet model."""
-    num_cells: int  # normal cells (reduction cells not counted)
-    num_conv_filters: int  # filters of the first normal cells; multiplied at each reduction
-    stem_multiplier: float
-    filter_scaling_rate: float = 2.0
-    num_reduction_layers: int = 2
-    drop_path_keep_prob: float = 1.0  # at the last cell, at the end of training
-    dense_dropout_keep_prob: float = 0.5
-    use_aux_head: bool = True
-    skip_reduction_layer_input: bool = False
-    total_training_steps: int = 250000  # steps until drop path reaches its full rate
-    data_format: str = "NHWC"
-    use_bounded_activation: bool = False
+class NasNetConfig(HParams):
+    """research/slim's hyper-parameters of a NASNet or PNASNet model, with its HParams' methods.
+
+    Fields: num_cells (normal cells, reduction cells not counted), num_conv_filters (filters of the first
+    normal cells, multiplied at each reduction by filter_scaling_rate), stem_multiplier,
+    num_reduction_layers, drop_path_keep_prob (at the last cell, at the end of training),
+    dense_dropout_keep_prob, use_aux_head, skip_reduction_layer_input, total_training_steps (until drop
+    path reaches its full rate), data_format and use_bounded_activation. research/slim's types stay:
+    use_aux_head and skip_reduction_layer_input are integers (0 or 1).
+    """
 
 
-CIFAR_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=32, stem_multiplier=3.0,
-                            drop_path_keep_prob=0.6, dense_dropout_keep_prob=1.0,
-                            total_training_steps=937500)  # 600 epochs of batches of 32
-MOBILE_CONFIG = NasNetConfig(num_cells=12, num_conv_filters=44, stem_multiplier=1.0)
-LARGE_CONFIG = NasNetConfig(num_cells=18, num_conv_filters=168, stem_multiplier=3.0,
-                            drop_path_keep_prob=0.7, skip_reduction_layer_input=True)
+def make_config(num_cells, num_conv_filters, stem_multiplier, drop_path_keep_prob, dense_dropout_keep_prob,
+                skip_reduction_layer_input, total_training_steps=250000):
+    """A `NasNetConfig` with these values and research/slim's common ones (filters doubling at each of two
+    reductions, an aux head, NHWC, unbounded activations)."""
+    return NasNetConfig(stem_multiplier=stem_multiplier, dense_dropout_keep_prob=dense_dropout_keep_prob,
+                        num_cells=num_cells, filter_scaling_rate=2.0, num_conv_filters=num_conv_filters,
+                        drop_path_keep_prob=drop_path_keep_prob, use_aux_head=1, num_reduction_layers=2,
+                        data_format="NHWC", skip_reduction_layer_input=skip_reduction_layer_input,
+                        total_training_steps=total_training_steps, use_bounded_activation=False)
 
 
 def cifar_config():
-    return CIFAR_CONFIG
-
-
-def mobile_imagenet_config():
-    return MOBILE_CONFIG
+    """NASNet-A 6 @ 768; drop path over 600 epochs of batches of 32 (937500 steps). A new one each call."""
+    return make_config(num_cells=18, num_conv_filters=32, stem_multiplier=3.0, drop_path_keep_prob=0.6,
+                       dense_dropout_keep_prob=1.0, skip_reduction_layer_input=0, total_training_steps=937500)
 
 
 def large_imagenet_config():
-    return LARGE_CONFIG
+    """NASNet-A 6 @ 4032. A new one each call."""
+    return make_config(num_cells=18, num_conv_filters=168, stem_multiplier=3.0, drop_path_keep_prob=0.7,
+                       dense_dropout_keep_prob=0.5, skip_reduction_layer_input=1)
 
 
-def resolve_config(default, config=None, overrides=None):
-    """`config` (default `default`) with `overrides`; `config` may be any object with the fields."""
-    if config is None:
-        config = default
-    elif not isinstance(config, NasNetConfig):
-        config = NasNetConfig(**{field.name: getattr(config, field.name, getattr(default, field.name))
-                                 for field in dataclasses.fields(NasNetConfig)})
-    config = dataclasses.replace(config, **(overrides or {}))
-    if config.data_format not in (nasnet_utils.DATA_FORMAT_NHWC, nasnet_utils.DATA_FORMAT_NCHW):
-        raise ValueError("data_format must be 'NHWC' or 'NCHW', got %r" % (config.data_format,))
-    return config
+def mobile_imagenet_config():
+    """NASNet-A 4 @ 1056. A new one each call."""
+    return make_config(num_cells=12, num_conv_filters=44, stem_multiplier=1.0, drop_path_keep_prob=1.0,
+                       dense_dropout_keep_prob=0.5, skip_reduction_layer_input=0)
+
+
+def resolve_config(default, config=None, overrides=None, is_training=True):
+    """A new `NasNetConfig`: `default`'s values, replaced by those of `config` (research/slim's HParams,
+    ours or any object with the fields as attributes), then by `overrides` (field: value). Not training,
+    drop path is off (drop_path_keep_prob 1.0), as in research/slim. `config` itself is left unchanged."""
+    values = default.values()
+    if config is not None:
+        values.update(config.values() if callable(getattr(config, "values", None))
+                      else {name: getattr(config, name) for name in values if hasattr(config, name)})
+    resolved = NasNetConfig(**values)
+    for name, value in (overrides or {}).items():
+        if name not in resolved:
+            raise TypeError("unknown NASNet config field %r; the fields are: %s"
+                            % (name, ", ".join(sorted(resolved.values()))))
+        setattr(resolved, name, value)
+    if not is_training:
+        resolved.set_hparam("drop_path_keep_prob", 1.0)
+    if resolved.data_format not in (nasnet_utils.DATA_FORMAT_NHWC, nasnet_utils.DATA_FORMAT_NCHW):
+        raise ValueError("data_format must be 'NHWC' or 'NCHW', got %r" % (resolved.data_format,))
+    return resolved
 
 
 def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
@@ -216,8 +227,6 @@ def check_final_endpoint(final_endpoint, end_points):
 
 def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, current_step):
     """Builds NASNet-A with `config` ('imagenet' or 'cifar' `stem`)."""
-    if not is_training:
-        config = dataclasses.replace(config, drop_path_keep_prob=1.0)
     images = prepare_images(images, config)
     reductions = nasnet_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
     aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
@@ -267,40 +276,25 @@ def _nasnet(images, num_classes, is_training, config, stem, final_endpoint, curr
 def build_nasnet_cifar(images, num_classes=10, is_training=True, config=None, current_step=None,
                        final_endpoint=None, **overrides):
     """NASNet-A 6 @ 768 for 32x32 images; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, resolve_config(CIFAR_CONFIG, config, overrides),
-                   "cifar", final_endpoint, current_step)
+    config = resolve_config(cifar_config(), config, overrides, is_training)
+    return _nasnet(images, num_classes, is_training, config, "cifar", final_endpoint, current_step)
 
 
 def build_nasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
                         current_step=None, **overrides):
     """NASNet-A 4 @ 1056 for ImageNet; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, resolve_config(MOBILE_CONFIG, config, overrides),
-                   "imagenet", final_endpoint, current_step)
+    config = resolve_config(mobile_imagenet_config(), config, overrides, is_training)
+    return _nasnet(images, num_classes, is_training, config, "imagenet", final_endpoint, current_step)
 
 
 def build_nasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
                        current_step=None, **overrides):
     """NASNet-A 6 @ 4032 for ImageNet; returns (logits [batch, num_classes], end_points)."""
-    return _nasnet(images, num_classes, is_training, resolve_config(LARGE_CONFIG, config, overrides),
-                   "imagenet", final_endpoint, current_step)
+    config = resolve_config(large_imagenet_config(), config, overrides, is_training)
+    return _nasnet(images, num_classes, is_training, config, "imagenet", final_endpoint, current_step)
 
 
-build_nasnet_cifar.default_image_size = 32
-build_nasnet_mobile.default_image_size = 224
-build_nasnet_large.default_image_size = 331
+build_nasnet_cifar.default_image_size = get_spec("nasnet_cifar").default_image_size
+build_nasnet_mobile.default_image_size = get_spec("nasnet_mobile").default_image_size
+build_nasnet_large.default_image_size = get_spec("nasnet_large").default_image_size
 nasnet_cifar, nasnet_mobile, nasnet_large = build_nasnet_cifar, build_nasnet_mobile, build_nasnet_large
-
-# The auxiliary head, built when training, reads a 5x5 map or larger: that of cell 11 (a stride of
-# 2) for CIFAR, of cell 7 / 11 (a stride of 16 after the VALID 'conv0') for ImageNet.
-register_model(ModelSpec(
-    name="nasnet_cifar", network_fn=build_nasnet_cifar, arg_scope_fn=nasnet_cifar_arg_scope,
-    default_image_size=32, preprocessing_name="cifarnet", logits_scopes=("final_layer", "aux_11"),
-    output_node="final_layer/predictions", min_image_size=9))
-register_model(ModelSpec(
-    name="nasnet_mobile", network_fn=build_nasnet_mobile, arg_scope_fn=nasnet_mobile_arg_scope,
-    default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
-    output_node="final_layer/predictions", min_image_size=67))
-register_model(ModelSpec(
-    name="nasnet_large", network_fn=build_nasnet_large, arg_scope_fn=nasnet_large_arg_scope,
-    default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_11"),
-    output_node="final_layer/predictions", min_image_size=67))

@@ -1,9 +1,9 @@
-"""One registry of networks keyed by research/slim's model names.
+"""Builds research/slim's networks by model name, from the facts of `nets.catalog`.
 
-Each entry (a `ModelSpec`) holds everything the suite needs to know about a network: its function,
+Each model name has a `ModelSpec` in nets/catalog.py (no TensorFlow there): its network function,
 its own arg scope, default image size, preprocessing name, the scopes of its classification layers
-(what `--checkpoint_exclude_scopes` names when fine-tuning) and the node to freeze. Network modules
-register themselves with `register_model`; `_load_all` imports the modules of `_NETWORK_MODULES`.
+(what `--checkpoint_exclude_scopes` names when fine-tuning) and the node to freeze. This module imports
+the network and arg scope functions the specs name when a network is built.
 
 Every network function is research/slim's: the same arguments, variables, end points and op names.
 It returns `(logits, end_points)` with 2-D logits [batch, num_classes] (by default) and its softmax
@@ -14,69 +14,65 @@ pre-logits features instead.
 research/slim's VGG, AlexNet and OverFeat build no softmax. For freezing and label_image,
 `get_network_fn` adds one to their logits (`ModelSpec.adds_softmax`), named `ModelSpec.output_node`
 ('vgg_16/predictions/Reshape_1'), outside their end points; `predictions_end_point` finds it too.
+
+research/slim's `networks_map` and `arg_scopes_map` (model name -> function) are here as read-only
+views of the catalog.
 """
-import dataclasses
+import collections.abc
 import functools
 import importlib
 import inspect
-from typing import Callable, Tuple
 
 from core.compat import slim, tf
 from core.errors import UserError, first_line
+from nets import catalog
+from nets.catalog import ModelSpec, check_image_size, get_spec
 
-_REGISTRY = {}
+__all__ = ["ModelSpec", "arg_scope_function", "arg_scopes_map", "check_image_size", "get_network_fn", "get_spec",
+           "list_models", "load", "network_function", "networks_map", "predictions_end_point"]
 
-# Modules whose import registers networks. Each adds its entries with `register_model`.
-_NETWORK_MODULES = (
-    "nets.alexnet",
-    "nets.cifarnet",
-    "nets.inception_v1",
-    "nets.inception_v2",
-    "nets.inception_v3",
-    "nets.lenet",
-    "nets.mobilenet_v1",
-    "nets.mobilenet_v2",
-    "nets.inception_v4",
-    "nets.inception_resnet_v2",
-    "nets.nasnet",
-    "nets.overfeat",
-    "nets.pnasnet",
-    "nets.resnet_v1",
-    "nets.resnet_v2",
-    "nets.vgg",
-)
 # The softmax outputs `get_network_fn` adds (networks without their own), and the logits of each.
 _ADDED_PREDICTIONS = "nets_factory_added_predictions"
 _ADDED_PREDICTIONS_LOGITS = "nets_factory_added_predictions_logits"
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    network_fn: Callable  # fn(images, num_classes, is_training, **kwargs) -> (logits, end_points)
-    arg_scope_fn: Callable  # fn(weight_decay) -> arg scope
-    default_image_size: int
-    preprocessing_name: str
-    logits_scopes: Tuple[str, ...]  # e.g. ("InceptionV3/Logits", "InceptionV3/AuxLogits")
-    output_node: str  # softmax output of the exported graph, e.g. "InceptionV3/Predictions/Reshape_1"
-    min_image_size: int = 32  # smallest input the network accepts
-    # True where research/slim's network has no softmax (VGG, AlexNet, OverFeat): `get_network_fn` adds
-    # one on the logits, named `output_node`, that is not among the end points.
-    adds_softmax: bool = False
-
-
-def register_model(spec):
-    if spec.name in _REGISTRY:
-        raise ValueError("model %r registered twice" % spec.name)
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
 @functools.lru_cache(maxsize=None)
-def _load_all():
-    for module in _NETWORK_MODULES:
-        importlib.import_module(module)
-    return True
+def load(reference):
+    """The function a "module:function" reference of the catalog names, its module imported."""
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def network_function(name):
+    """Model `name`'s network function (research/slim's, e.g. `nets.vgg.vgg_16`)."""
+    return load(get_spec(name).network)
+
+
+def arg_scope_function(name):
+    """Model `name`'s arg scope function, e.g. `nets.vgg.vgg_arg_scope`."""
+    return load(get_spec(name).arg_scope)
+
+
+class _CatalogView(collections.abc.Mapping):
+    """Model name -> the function `loader(name)` gives, for every model of the catalog."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getitem__(self, name):
+        if name not in catalog.SPECS:
+            raise KeyError(name)
+        return self._loader(name)
+
+    def __iter__(self):
+        return iter(catalog.MODEL_NAMES)
+
+    def __len__(self):
+        return len(catalog.MODEL_NAMES)
+
+
+networks_map = _CatalogView(network_function)
+arg_scopes_map = _CatalogView(arg_scope_function)
 
 
 def predictions_end_point(end_points):
@@ -100,24 +96,7 @@ def predictions_end_point(end_points):
 
 
 def list_models():
-    _load_all()
-    return sorted(_REGISTRY)
-
-
-def get_spec(name):
-    _load_all()
-    if name not in _REGISTRY:
-        raise UserError("unknown --model_name %r; available: %s" % (name, ", ".join(sorted(_REGISTRY))))
-    return _REGISTRY[name]
-
-
-def check_image_size(name, image_size):
-    """Raises a UserError when `image_size` is below what network `name` accepts."""
-    spec = get_spec(name)
-    if image_size < spec.min_image_size:
-        raise UserError("image size %d is too small for %s, which needs at least %d pixels; pass a larger "
-                        "size (its default is %d)" % (image_size, name, spec.min_image_size,
-                                                      spec.default_image_size))
+    return list(catalog.MODEL_NAMES)
 
 
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch_norm_decay=None):
@@ -132,21 +111,22 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch
     outside the end points (see `predictions_end_point`).
     """
     spec = get_spec(name)
+    network, arg_scope = network_function(name), arg_scope_function(name)
 
     scope_kwargs = {"weight_decay": weight_decay}
     if batch_norm_decay is not None:
         # Short runs evaluate better with a faster-moving batch norm average than research/slim's 0.9997.
-        if "batch_norm_decay" not in inspect.signature(spec.arg_scope_fn).parameters:
+        if "batch_norm_decay" not in inspect.signature(arg_scope).parameters:
             raise UserError("%s has no batch normalization: drop --batch_norm_decay" % name)
         scope_kwargs["batch_norm_decay"] = batch_norm_decay
 
-    @functools.wraps(spec.network_fn)
+    @functools.wraps(network)
     def network_fn(images, reuse=None, **kwargs):
         with tf.variable_scope(tf.get_variable_scope(), reuse=reuse or None, auxiliary_name_scope=False):
-            with slim.arg_scope(spec.arg_scope_fn(**scope_kwargs)):
+            with slim.arg_scope(arg_scope(**scope_kwargs)):
                 try:
-                    logits, end_points = spec.network_fn(images, num_classes=num_classes,
-                                                         is_training=is_training, **kwargs)
+                    logits, end_points = network(images, num_classes=num_classes, is_training=is_training,
+                                                 **kwargs)
                 except ValueError as error:
                     if "dimension" not in str(error).lower() and "shape" not in str(error).lower():
                         raise

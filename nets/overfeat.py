@@ -10,17 +10,12 @@ Arguments are research/slim's: `num_classes` (0 or None: the fc7 features), `is_
 """
 from core.compat import slim, tf
 from nets import fc_conv
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 
 def overfeat_arg_scope(weight_decay=0.0005):
     """ReLU, zero biases, L2 `weight_decay`; SAME convolutions and VALID max pools."""
-    with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
-                        weights_regularizer=slim.l2_regularizer(weight_decay),
-                        biases_initializer=tf.zeros_initializer()):
-        with slim.arg_scope([slim.conv2d], padding="SAME"):
-            with slim.arg_scope([slim.max_pool2d], padding="VALID") as scope:
-                return scope
+    return fc_conv.arg_scope(weight_decay, tf.zeros_initializer())
 
 
 def overfeat(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5, spatial_squeeze=True,
@@ -42,9 +37,4 @@ def overfeat(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5, 
                                       logits_biases_initializer=tf.zeros_initializer())
 
 
-overfeat.default_image_size = 231
-
-register_model(ModelSpec(
-    name="overfeat", network_fn=overfeat, arg_scope_fn=overfeat_arg_scope, default_image_size=231,
-    preprocessing_name="vgg", logits_scopes=("overfeat/fc8",),
-    output_node="overfeat/predictions/Reshape_1", min_image_size=231, adds_softmax=True))
+overfeat.default_image_size = get_spec("overfeat").default_image_size

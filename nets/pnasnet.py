@@ -10,10 +10,8 @@ is_training, final_endpoint, config)` (research/slim's) with `config` a `NasNetC
 overrides as keyword arguments (`num_cells`, `use_aux_head`, `drop_path_keep_prob`, `data_format`,
 `use_bounded_activation` ...). `pnasnet_mobile` and `pnasnet_large` are the same functions.
 """
-import dataclasses
-
 from nets import nasnet, nasnet_utils
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 # research/slim's PNasNetNormalCell.
 PNASNET_5 = nasnet_utils.CellSpec(
@@ -23,11 +21,6 @@ PNASNET_5 = nasnet_utils.CellSpec(
                   (("separable_3x3_2", 4), ("max_pool_3x3", 0)),
                   (("separable_3x3_2", 1), ("none", 0))),
     concatenated=(2, 3, 4, 5, 6))
-
-LARGE_CONFIG = nasnet.NasNetConfig(num_cells=12, num_conv_filters=216, stem_multiplier=3.0,
-                                   drop_path_keep_prob=0.6, skip_reduction_layer_input=True)
-MOBILE_CONFIG = nasnet.NasNetConfig(num_cells=9, num_conv_filters=54, stem_multiplier=1.0,
-                                    skip_reduction_layer_input=True)
 
 
 def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=1e-3):
@@ -39,16 +32,18 @@ def pnasnet_mobile_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_n
 
 
 def large_imagenet_config():
-    return LARGE_CONFIG
+    """PNASNet-5 large: 12 cells, 216 filters. A new one each call."""
+    return nasnet.make_config(num_cells=12, num_conv_filters=216, stem_multiplier=3.0, drop_path_keep_prob=0.6,
+                              dense_dropout_keep_prob=0.5, skip_reduction_layer_input=1)
 
 
 def mobile_imagenet_config():
-    return MOBILE_CONFIG
+    """PNASNet-5 mobile: 9 cells, 54 filters. A new one each call."""
+    return nasnet.make_config(num_cells=9, num_conv_filters=54, stem_multiplier=1.0, drop_path_keep_prob=1.0,
+                              dense_dropout_keep_prob=0.5, skip_reduction_layer_input=1)
 
 
 def _pnasnet(images, num_classes, is_training, config, final_endpoint, current_step):
-    if not is_training:
-        config = dataclasses.replace(config, drop_path_keep_prob=1.0)
     images = nasnet.prepare_images(images, config)
     reductions = nasnet_utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)
     aux_cell = reductions[1] - 1 if len(reductions) >= 2 else None
@@ -89,28 +84,17 @@ def _pnasnet(images, num_classes, is_training, config, final_endpoint, current_s
 def build_pnasnet_mobile(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
                         current_step=None, **overrides):
     """PNASNet-5 mobile (9 cells, 54 filters); returns (logits [batch, num_classes], end_points)."""
-    return _pnasnet(images, num_classes, is_training,
-                    nasnet.resolve_config(MOBILE_CONFIG, config, overrides), final_endpoint, current_step)
+    config = nasnet.resolve_config(mobile_imagenet_config(), config, overrides, is_training)
+    return _pnasnet(images, num_classes, is_training, config, final_endpoint, current_step)
 
 
 def build_pnasnet_large(images, num_classes=1001, is_training=True, final_endpoint=None, config=None,
                         current_step=None, **overrides):
     """PNASNet-5 large (12 cells, 216 filters); returns (logits [batch, num_classes], end_points)."""
-    return _pnasnet(images, num_classes, is_training,
-                    nasnet.resolve_config(LARGE_CONFIG, config, overrides), final_endpoint, current_step)
+    config = nasnet.resolve_config(large_imagenet_config(), config, overrides, is_training)
+    return _pnasnet(images, num_classes, is_training, config, final_endpoint, current_step)
 
 
 pnasnet_mobile, pnasnet_large = build_pnasnet_mobile, build_pnasnet_large
-build_pnasnet_mobile.default_image_size = 224
-build_pnasnet_large.default_image_size = 331
-
-# The auxiliary head, built when training, needs the 5x5 map or larger of the cell before the second
-# reduction (a stride of 16 after the VALID 'conv0').
-register_model(ModelSpec(
-    name="pnasnet_mobile", network_fn=build_pnasnet_mobile, arg_scope_fn=pnasnet_mobile_arg_scope,
-    default_image_size=224, preprocessing_name="inception", logits_scopes=("final_layer", "aux_5"),
-    output_node="final_layer/predictions", min_image_size=67))
-register_model(ModelSpec(
-    name="pnasnet_large", network_fn=build_pnasnet_large, arg_scope_fn=pnasnet_large_arg_scope,
-    default_image_size=331, preprocessing_name="inception", logits_scopes=("final_layer", "aux_7"),
-    output_node="final_layer/predictions", min_image_size=67))
+build_pnasnet_mobile.default_image_size = get_spec("pnasnet_mobile").default_image_size
+build_pnasnet_large.default_image_size = get_spec("pnasnet_large").default_image_size

@@ -7,9 +7,9 @@ times smaller than the input and dilates the later 3x3 convolutions instead (atr
 the features stay denser at the same receptive field.
 """
 import collections
+import contextlib
 
 from core.compat import slim, tf
-from nets.nets_factory import ModelSpec, register_model
 
 
 class Block(collections.namedtuple("Block", ["scope", "unit_fn", "args"])):
@@ -81,6 +81,54 @@ def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activa
     return net
 
 
+def bottleneck_block(scope, unit_fn, base_depth, num_units, stride):
+    """A block of `num_units` bottleneck units of `base_depth` channels (output 4x that), striding in the last."""
+    unit = {"depth": base_depth * 4, "depth_bottleneck": base_depth, "stride": 1}
+    return Block(scope, unit_fn, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+
+
+# Units per block of each depth; blocks 1-4 have base depths 64, 128, 256, 512.
+UNITS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3)}
+
+
+def blocks_for(layers, block_fn, min_base_depth=8, depth_multiplier=1):
+    """research/slim's four blocks of a ResNet of `layers` layers (50, 101, 152, 200); `block_fn` is
+    `resnet_v1_block` or `resnet_v2_block`."""
+    def base_depth(depth):
+        return max(int(depth * depth_multiplier), min_base_depth)
+
+    return [block_fn("block%d" % (index + 1), base_depth=base_depth(depth), num_units=units,
+                     stride=1 if index == 3 else 2)
+            for index, (depth, units) in enumerate(zip((64, 128, 256, 512), UNITS[layers]))]
+
+
+def resnet(inputs, blocks, unit_fn, pre_activation, num_classes, is_training, global_pool, output_stride,
+           include_root_block, spatial_squeeze, store_non_strided_activations, reuse, scope, default_scope):
+    """ResNet v1 (`pre_activation=False`) or v2: the root block 'conv1' / 'pool1', `blocks`, v2's 'postnorm'
+    and `logits_head`. `unit_fn` is the version's bottleneck. Returns (logits or features, end_points)."""
+    with tf.variable_scope(scope, default_scope, [inputs], reuse=reuse) as net_scope:
+        collection = net_scope.original_name_scope + "_end_points"
+        with slim.arg_scope([slim.conv2d, unit_fn, stack_blocks_dense], outputs_collections=collection), \
+                (slim.arg_scope([slim.batch_norm], is_training=is_training) if is_training is not None
+                 else contextlib.nullcontext()):
+            net = inputs
+            if include_root_block:
+                if output_stride is not None:
+                    if output_stride % 4 != 0:
+                        raise ValueError("The output_stride needs to be a multiple of 4.")
+                    output_stride /= 4
+                # In v2, the first unit's 'preact' normalizes conv1's output.
+                with (slim.arg_scope([slim.conv2d], activation_fn=None, normalizer_fn=None) if pre_activation
+                      else contextlib.nullcontext()):
+                    net = conv2d_same(net, 64, 7, stride=2, scope="conv1")
+                net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
+            net = stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
+            if pre_activation:
+                net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope="postnorm")
+            end_points = slim.utils.convert_collection_to_dict(collection)
+            return logits_head(net, end_points, net_scope, num_classes, global_pool, spatial_squeeze)
+
+
 def logits_head(net, end_points, net_scope, num_classes, global_pool, spatial_squeeze):
     """The classification layers of ResNet v1 and v2: global pooling (`pool5`), the 1x1 `logits`
     convolution, its squeeze and the softmax `predictions`. Returns (net, end_points): the pooled features
@@ -121,11 +169,3 @@ def named_variant(network_fn, name, title, default_image_size):
     network_fn.default_image_size = default_image_size
     return network_fn
 
-
-def register_variants(network_fns):
-    """Registers the named ResNet functions with research/slim's sizes, preprocessing and node names."""
-    for network_fn in network_fns:
-        register_model(ModelSpec(
-            name=network_fn.__name__, network_fn=network_fn, arg_scope_fn=resnet_arg_scope, default_image_size=224,
-            preprocessing_name="vgg", logits_scopes=("%s/logits" % network_fn.__name__,),
-            output_node="%s/predictions/Reshape_1" % network_fn.__name__, min_image_size=32))

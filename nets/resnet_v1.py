@@ -13,10 +13,9 @@ reuse, scope)` and `resnet_v1_50`... with `min_base_depth` and `depth_multiplier
 block max(int(base_depth * depth_multiplier), min_base_depth) bottleneck channels. `num_classes=None`
 (the default) returns the features; `is_training=None` leaves batch norm's mode to the arg scope.
 """
-import contextlib
-
 from core.compat import slim, tf
 from nets import resnet_utils
+from nets.catalog import get_spec
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
 
@@ -56,47 +55,17 @@ def resnet_v1(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
     the input, with atrous convolutions after that. `global_pool=False` keeps the spatial map (e.g.
     for dense prediction); `spatial_squeeze=False` keeps logits as [batch, 1, 1, classes].
     """
-    with tf.variable_scope(scope, "resnet_v1", [inputs], reuse=reuse) as net_scope:
-        collection = net_scope.original_name_scope + "_end_points"
-        with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
-                            outputs_collections=collection), \
-                (slim.arg_scope([slim.batch_norm], is_training=is_training) if is_training is not None
-                 else contextlib.nullcontext()):
-            net = inputs
-            if include_root_block:
-                if output_stride is not None:
-                    if output_stride % 4 != 0:
-                        raise ValueError("The output_stride needs to be a multiple of 4.")
-                    output_stride /= 4
-                net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope="conv1")
-                net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
-            net = resnet_utils.stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
-            end_points = slim.utils.convert_collection_to_dict(collection)
-            return resnet_utils.logits_head(net, end_points, net_scope, num_classes, global_pool,
-                                            spatial_squeeze)
+    return resnet_utils.resnet(inputs, blocks, bottleneck, False, num_classes, is_training, global_pool,
+                               output_stride, include_root_block, spatial_squeeze, store_non_strided_activations,
+                               reuse, scope, "resnet_v1")
 
 
-resnet_v1.default_image_size = 224
+resnet_v1.default_image_size = get_spec("resnet_v1_50").default_image_size  # every depth's
 
 
 def resnet_v1_block(scope, base_depth, num_units, stride):
     """A block of `num_units` bottlenecks of `base_depth` (output 4x that), striding in the last."""
-    unit = {"depth": base_depth * 4, "depth_bottleneck": base_depth, "stride": 1}
-    return resnet_utils.Block(scope, bottleneck, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
-
-
-# Units per block of each depth; blocks 1-4 have base depths 64, 128, 256, 512.
-UNITS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3)}
-
-
-def blocks_for(layers, block_fn, min_base_depth=8, depth_multiplier=1):
-    """research/slim's four blocks of a ResNet of `layers` layers (50, 101, 152, 200)."""
-    def base_depth(depth):
-        return max(int(depth * depth_multiplier), min_base_depth)
-
-    return [block_fn("block%d" % (index + 1), base_depth=base_depth(depth), num_units=units,
-                     stride=1 if index == 3 else 2)
-            for index, (depth, units) in enumerate(zip((64, 128, 256, 512), UNITS[layers]))]
+    return resnet_utils.bottleneck_block(scope, bottleneck, base_depth, num_units, stride)
 
 
 def _named(layers):
@@ -105,11 +74,10 @@ def _named(layers):
     def network_fn(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
                    spatial_squeeze=True, store_non_strided_activations=False, min_base_depth=8,
                    depth_multiplier=1, reuse=None, scope=name):
-        return resnet_v1(inputs, blocks_for(layers, resnet_v1_block, min_base_depth, depth_multiplier),
-                         num_classes, is_training, global_pool=global_pool, output_stride=output_stride,
-                         include_root_block=True, spatial_squeeze=spatial_squeeze,
-                         store_non_strided_activations=store_non_strided_activations, reuse=reuse,
-                         scope=scope)
+        blocks = resnet_utils.blocks_for(layers, resnet_v1_block, min_base_depth, depth_multiplier)
+        return resnet_v1(inputs, blocks, num_classes, is_training, global_pool=global_pool,
+                         output_stride=output_stride, include_root_block=True, spatial_squeeze=spatial_squeeze,
+                         store_non_strided_activations=store_non_strided_activations, reuse=reuse, scope=scope)
 
     return resnet_utils.named_variant(network_fn, name, "ResNet-%d v1" % layers, resnet_v1.default_image_size)
 
@@ -118,5 +86,3 @@ resnet_v1_50 = _named(50)
 resnet_v1_101 = _named(101)
 resnet_v1_152 = _named(152)
 resnet_v1_200 = _named(200)
-
-resnet_utils.register_variants((resnet_v1_50, resnet_v1_101, resnet_v1_152, resnet_v1_200))

@@ -11,11 +11,9 @@ global_pool, output_stride, include_root_block, spatial_squeeze, reuse, scope)` 
 As an extension with research/slim's ResNet v1 semantics, `store_non_strided_activations`,
 `min_base_depth` and `depth_multiplier` work here too; their defaults build research/slim's network.
 """
-import contextlib
-
 from core.compat import slim, tf
 from nets import resnet_utils
-from nets.resnet_v1 import blocks_for
+from nets.catalog import get_spec
 
 resnet_arg_scope = resnet_utils.resnet_arg_scope
 
@@ -45,36 +43,17 @@ def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
 
     The arguments work as in `nets.resnet_v1.resnet_v1`.
     """
-    with tf.variable_scope(scope, "resnet_v2", [inputs], reuse=reuse) as net_scope:
-        collection = net_scope.original_name_scope + "_end_points"
-        with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
-                            outputs_collections=collection), \
-                (slim.arg_scope([slim.batch_norm], is_training=is_training) if is_training is not None
-                 else contextlib.nullcontext()):
-            net = inputs
-            if include_root_block:
-                if output_stride is not None:
-                    if output_stride % 4 != 0:
-                        raise ValueError("The output_stride needs to be a multiple of 4.")
-                    output_stride /= 4
-                # The first unit's 'preact' normalizes conv1's output.
-                with slim.arg_scope([slim.conv2d], activation_fn=None, normalizer_fn=None):
-                    net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope="conv1")
-                net = slim.max_pool2d(net, [3, 3], stride=2, scope="pool1")
-            net = resnet_utils.stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
-            net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope="postnorm")
-            end_points = slim.utils.convert_collection_to_dict(collection)
-            return resnet_utils.logits_head(net, end_points, net_scope, num_classes, global_pool,
-                                            spatial_squeeze)
+    return resnet_utils.resnet(inputs, blocks, bottleneck, True, num_classes, is_training, global_pool,
+                               output_stride, include_root_block, spatial_squeeze, store_non_strided_activations,
+                               reuse, scope, "resnet_v2")
 
 
-resnet_v2.default_image_size = 224
+resnet_v2.default_image_size = get_spec("resnet_v2_50").default_image_size  # every depth's
 
 
 def resnet_v2_block(scope, base_depth, num_units, stride):
     """A block of `num_units` bottlenecks of `base_depth` (output 4x that), striding in the last."""
-    unit = {"depth": base_depth * 4, "depth_bottleneck": base_depth, "stride": 1}
-    return resnet_utils.Block(scope, bottleneck, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+    return resnet_utils.bottleneck_block(scope, bottleneck, base_depth, num_units, stride)
 
 
 def _named(layers):
@@ -83,11 +62,10 @@ def _named(layers):
     def network_fn(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
                    spatial_squeeze=True, reuse=None, scope=name, store_non_strided_activations=False,
                    min_base_depth=8, depth_multiplier=1):
-        return resnet_v2(inputs, blocks_for(layers, resnet_v2_block, min_base_depth, depth_multiplier),
-                         num_classes, is_training=is_training, global_pool=global_pool,
-                         output_stride=output_stride, include_root_block=True,
-                         spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope,
-                         store_non_strided_activations=store_non_strided_activations)
+        blocks = resnet_utils.blocks_for(layers, resnet_v2_block, min_base_depth, depth_multiplier)
+        return resnet_v2(inputs, blocks, num_classes, is_training=is_training, global_pool=global_pool,
+                         output_stride=output_stride, include_root_block=True, spatial_squeeze=spatial_squeeze,
+                         reuse=reuse, scope=scope, store_non_strided_activations=store_non_strided_activations)
 
     return resnet_utils.named_variant(network_fn, name, "ResNet-%d v2" % layers, resnet_v2.default_image_size)
 
@@ -96,5 +74,3 @@ resnet_v2_50 = _named(50)
 resnet_v2_101 = _named(101)
 resnet_v2_152 = _named(152)
 resnet_v2_200 = _named(200)
-
-resnet_utils.register_variants((resnet_v2_50, resnet_v2_101, resnet_v2_152, resnet_v2_200))

@@ -11,7 +11,7 @@ logits downsampled 32 times on any input) and `global_pool`.
 """
 from core.compat import slim, tf
 from nets import fc_conv
-from nets.nets_factory import ModelSpec, register_model
+from nets.catalog import get_spec
 
 _DEPTHS = (64, 128, 256, 512, 512)
 # Convolutions in each of the five blocks.
@@ -59,12 +59,7 @@ def vgg_19(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5, sp
                 scope, fc_conv_padding, global_pool)
 
 
-vgg_a.default_image_size = vgg_16.default_image_size = vgg_19.default_image_size = 224
+for _function in (vgg_a, vgg_16, vgg_19):
+    _function.default_image_size = get_spec(_function.__name__).default_image_size
 vgg_d = vgg_16
 vgg_e = vgg_19
-
-for _name, _fn in (("vgg_a", vgg_a), ("vgg_16", vgg_16), ("vgg_19", vgg_19)):
-    register_model(ModelSpec(
-        name=_name, network_fn=_fn, arg_scope_fn=vgg_arg_scope, default_image_size=224,
-        preprocessing_name="vgg", logits_scopes=("%s/fc8" % _name,),
-        output_node="%s/predictions/Reshape_1" % _name, min_image_size=224, adds_softmax=True))

@@ -2,32 +2,18 @@
 
 `get_preprocessing(name, is_training)` returns `fn(image, output_height, output_width, **kwargs)` for
 one 3-D image [height, width, 3] (uint8 as `tf.io.decode_image(channels=3)` gives it, or float).
-Four families exist (`FAMILIES`); each network's registry entry (nets/nets_factory.py) names its own.
+Four families exist (`FAMILIES`, named in preprocessing/catalog.py with no TensorFlow); each network's
+entry in nets/catalog.py names its own.
 The evaluation variants are deterministic and use only TensorFlow ops that run the same eagerly, so a
 tool can preprocess one image outside the training graph; `get_eval_description` says what they do.
 """
-from core.errors import UserError
-from preprocessing import cifarnet_preprocessing, inception_preprocessing, lenet_preprocessing, vgg_preprocessing
+import importlib
 
-FAMILIES = {
-    "cifarnet": cifarnet_preprocessing,
-    "inception": inception_preprocessing,
-    "lenet": lenet_preprocessing,
-    "vgg": vgg_preprocessing,
-}
+from preprocessing.catalog import MODULES, check_name, list_names
 
-
-def list_names():
-    """The preprocessing names: 'cifarnet', 'inception', 'lenet' and 'vgg'."""
-    return sorted(FAMILIES)
-
-
-def check_name(name):
-    """`name` when it is a preprocessing name; a UserError naming the valid ones otherwise."""
-    if name not in FAMILIES:
-        raise UserError("unknown preprocessing name %r; valid names: %s, or a model name (its preprocessing), "
-                        "or leave it unset to use the model's own" % (name, ", ".join(list_names())))
-    return name
+# Preprocessing name -> its module (`preprocess_image`, `EVAL_DESCRIPTION`); the names are preprocessing/catalog.py's.
+FAMILIES = {name: importlib.import_module(module) for name, module in MODULES.items()}
+__all__ = ["FAMILIES", "check_name", "get_eval_description", "get_preprocessing", "list_names"]
 
 
 def get_preprocessing(name, is_training=False, use_grayscale=False):

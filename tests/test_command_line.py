@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from engine.config.options import MODEL_NAMES
+from nets.catalog import MODEL_NAMES
 from tests.conftest import ROOT
 
 SCRIPTS = ("download_and_convert_data", "train_image_classifier", "eval_image_classifier",

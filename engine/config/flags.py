@@ -10,7 +10,9 @@ from core.cli import add_bool_flag
 from core.progress import warn
 from datasets import defaults, label_modes
 from datasets import flags as dataset_flags
-from engine.config.options import MODEL_NAMES, TrainOptions, add_flags
+from engine.config.options import TrainOptions, add_flags
+from nets.catalog import MODEL_NAMES
+from preprocessing import catalog as preprocessing_catalog
 
 VERSION = "2.0"  # 1.x: the original TensorFlow 1 project; 2.x: this suite on TensorFlow 2
 
@@ -28,7 +30,7 @@ IGNORED = {
 
 
 def models_help(default_text):
-    """The help of --model_name: its default and every model name (the nets registry's)."""
+    """The help of --model_name: its default and every model name (nets/catalog.py's)."""
     return "network (default: %s), one of: %s" % (default_text, ", ".join(MODEL_NAMES))
 
 
@@ -120,8 +122,8 @@ def model_parser(image_size_flags, input_flags=True):
     group = parser.add_argument_group("model")
     group.add_argument("--model_name", default=None, help=models_help("the training run's, else inception_v3"))
     group.add_argument("--preprocessing_name", default=None,
-                       help="preprocessing: cifarnet, inception, lenet or vgg, or a model name (default: the "
-                       "training run's, else the network's)")
+                       help="preprocessing: %s, or a model name (default: the training run's, else the "
+                       "network's)" % ", ".join(preprocessing_catalog.NAMES))
     group.add_argument(*image_size_flags, dest="image_size", type=int, default=None,
                        help="input size in pixels (default: the training run's, else the network's)")
     add_bool_flag(group, "use_grayscale", None, "convert images to grayscale (3 equal channels); unset: the "

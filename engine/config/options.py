@@ -12,16 +12,6 @@ DECAY_TYPES = ("fixed", "exponential", "polynomial")
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
 
-# research/slim's model names, for --help without importing TensorFlow (nets/nets_factory.py imports it).
-# tests/engine/test_options.py checks that they are exactly the names of the nets registry.
-MODEL_NAMES = (
-    "alexnet_v2", "cifarnet", "inception_resnet_v2", "inception_v1", "inception_v2", "inception_v3",
-    "inception_v4", "lenet", "mobilenet_v1", "mobilenet_v1_025", "mobilenet_v1_050", "mobilenet_v1_075",
-    "mobilenet_v2", "mobilenet_v2_035", "mobilenet_v2_140", "nasnet_cifar", "nasnet_large", "nasnet_mobile",
-    "overfeat", "pnasnet_large", "pnasnet_mobile", "resnet_v1_101", "resnet_v1_152", "resnet_v1_200",
-    "resnet_v1_50", "resnet_v2_101", "resnet_v2_152", "resnet_v2_200", "resnet_v2_50", "vgg_16", "vgg_19",
-    "vgg_a")
-
 DEFAULT_OPTIMIZER = "rmsprop"
 # --opt_epsilon when not given: research/slim's 1.0 for RMSProp (its only default, meant for RMSProp: with
 # Adam it makes steps about 1000 times too small), each optimizer's own elsewhere (TensorFlow's defaults).

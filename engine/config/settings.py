@@ -15,8 +15,8 @@ from datasets.annotations import label_key
 from datasets.classes_file import read_classes
 from datasets.split import check_percentages
 from engine.config import run_config
-from nets import nets_factory
-from preprocessing import preprocessing_factory
+from nets import catalog as nets_catalog
+from preprocessing import catalog as preprocessing_catalog
 
 DEFAULT_MODEL = "inception_v3"
 
@@ -53,9 +53,9 @@ def _first(*values):
 def preprocessing_family(name):
     """The preprocessing name of `name`: a preprocessing name itself, or a model name (research/slim's
     --preprocessing_name accepted both), whose registry entry names its preprocessing."""
-    if name not in preprocessing_factory.FAMILIES and name in nets_factory.list_models():
-        return nets_factory.get_spec(name).preprocessing_name
-    return preprocessing_factory.check_name(name)
+    if name not in preprocessing_catalog.NAMES and name in nets_catalog.MODEL_NAMES:
+        return nets_catalog.get_spec(name).preprocessing_name
+    return preprocessing_catalog.check_name(name)
 
 
 def decide_label_mode(label_mode, stats=None):
@@ -77,9 +77,9 @@ def check_labels_offset(labels_offset, classes):
 def resolve(args, config):
     """Settings from parsed `args` (dataset_parser + model_parser) over a recorded `config` dict."""
     model_name = _first(args.model_name, config.get("model_name"), DEFAULT_MODEL)
-    spec = nets_factory.get_spec(model_name)
+    spec = nets_catalog.get_spec(model_name)
     image_size = _first(args.image_size, config.get("image_size"), spec.default_image_size)
-    nets_factory.check_image_size(model_name, image_size)
+    nets_catalog.check_image_size(model_name, image_size)
     classes_file = _first(args.classes_file, config.get("classes_file"), defaults.CLASSES_PATH)
     if args.classes_file is None and config.get("classes"):
         classes = list(config["classes"])

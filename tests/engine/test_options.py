@@ -1,12 +1,15 @@
 """engine/config/options.py: flags declared from the option dataclasses keep their defaults, types and choices,
 and parsed arguments build the dataclasses back."""
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
 import train_image_classifier
 from engine.config.options import DECAY_TYPES, OPTIMIZERS, LearningRateOptions, OptimizerOptions, TrainOptions
 from engine.training.setup import training_options
+from tests.conftest import ROOT
 
 
 def test_defaults_of_the_command_line_are_the_dataclasses_defaults():
@@ -43,12 +46,25 @@ def test_choices_come_from_the_code_tables(capsys):
     assert parser.parse_args(["--learning_rate_decay_type", last]).learning_rate_decay_type == last
 
 
-def test_the_model_names_of_help_are_the_nets_registry():
-    # --help lists MODEL_NAMES without importing TensorFlow; they must be the registry's, no more, no less.
-    from engine.config.options import MODEL_NAMES
-    from nets import nets_factory
+def test_the_model_names_of_help_are_the_catalogs_and_each_builds():
+    # --help lists nets/catalog.py's names (no copy); each names a network and an arg scope that exist.
+    from engine.config.flags import MODEL_NAMES
+    from nets import catalog, nets_factory
 
-    assert list(MODEL_NAMES) == nets_factory.list_models()
+    assert MODEL_NAMES is catalog.MODEL_NAMES
+    assert list(MODEL_NAMES) == sorted(catalog.SPECS) == nets_factory.list_models()
+    for name in MODEL_NAMES:
+        assert callable(nets_factory.network_function(name)) and callable(nets_factory.arg_scope_function(name))
+    # tests/nets/test_nets_factory.py builds every one of them against research/slim's measurements.
+
+
+def test_the_options_import_no_tensorflow():
+    # Run apart: this process has loaded TensorFlow already.
+    code = ("import sys, engine.config.options; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'tf_slim', 'tf_keras', 'numpy'}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("optimizer, epsilon", [("rmsprop", 1.0), ("adam", 1e-8), ("adadelta", 1e-8)])

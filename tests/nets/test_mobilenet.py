@@ -60,7 +60,8 @@ def test_v1_global_pool_pools_any_input_to_1x1_and_features_come_without_classes
     pooled = build(mobilenet_v1.mobilenet_v1, [1, 320, 320, 3], V1_SCOPE, num_classes=5, global_pool=True)
     assert pooled.shapes["global_pool"] == [1, 1, 1, 1024] and pooled.output.shape.as_list() == [1, 5]
     fixed = build(mobilenet_v1.mobilenet_v1, [1, 320, 320, 3], V1_SCOPE, num_classes=0)
-    assert fixed.shapes["AvgPool_1a"] == [1, 2, 2, 1024]  # 7x7, stride 2 and fixed.output is fixed.end_points["AvgPool_1a"]
+    # 7x7, stride 2 and fixed.output is fixed.end_points["AvgPool_1a"]
+    assert fixed.shapes["AvgPool_1a"] == [1, 2, 2, 1024]
     assert fixed.count("MobilenetV1/Logits") == 0
     small = build(mobilenet_v1.mobilenet_v1, [1, 64, 64, 3], V1_SCOPE, num_classes=5, spatial_squeeze=False)
     assert small.shapes["AvgPool_1a"] == [1, 1, 1, 1024] and small.output.shape.as_list() == [1, 1, 1, 5]
