@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from core.cli import run_main
-from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
+from engine.config.flags import add_ignored_flags, dataset_parser, model_parser, parse_args, script_parser
 from engine.config.options import EvalOptions, add_flags
 
 # research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
@@ -25,30 +25,20 @@ IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[dataset_parser(split_default="test"), model_parser(("--eval_image_size",))])
-    add_version_flag(parser)
+    parser = script_parser(__doc__, [dataset_parser(split_default="test"), model_parser(("--eval_image_size",))])
     group = parser.add_argument_group("evaluation")
     group.add_argument("--checkpoint_path", default="output/",
                        help="a training directory (its latest checkpoint) or one checkpoint file "
                        "(default: %(default)s)")
-    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision"))
-    group.add_argument("--eval_interval_secs", type=float, default=None,
-                       help="follow training: evaluate each new checkpoint, at most one every this many seconds "
-                       "(default: evaluate the latest checkpoint once)")
-    group.add_argument("--timeout", type=float, default=None,
-                       help="when following, stop after this many seconds without a new checkpoint (default: "
-                       "follow until interrupted)")
+    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision",
+                                   "eval_interval_secs", "timeout"))
     group.add_argument("--master", default="", help=argparse.SUPPRESS)
     add_ignored_flags(group, IGNORED_FLAGS)
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("csv_file",))
+    args = parse_args(build_parser(), argv, IGNORED_FLAGS + ("csv_file",))
     from engine.evaluation import evaluate
     from engine.evaluation.setup import resolve_evaluation
 

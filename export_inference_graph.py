@@ -22,16 +22,15 @@ Deployment formats, from the same frozen graph (with --checkpoint_path): --saved
 Serving), --tflite FILE (LiteRT; --tflite_quantize none|dynamic|float16) and --onnx FILE (tf2onnx, from
 requirements-onnx.txt); each is written whole or not at all, and export prints how to run it.
 """
-import argparse
 import sys
 
 from core.cli import add_bool_flag, run_main
 from engine.config.flags import (
     add_ignored_flags,
-    add_version_flag,
     dataset_parser,
     model_parser,
-    warn_ignored,
+    parse_args,
+    script_parser,
 )
 from engine.config.options import MIXED_PRECISION_MODES, TFLITE_QUANTIZATIONS
 
@@ -40,11 +39,8 @@ IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir", "is_video_model", "n
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[dataset_parser(split_default="all"),
-                 model_parser(("--image_size", "--eval_image_size", "--train_image_size"), input_flags=False)])
-    add_version_flag(parser)
+    parser = script_parser(__doc__, [dataset_parser(split_default="all"), model_parser(
+        ("--image_size", "--eval_image_size", "--train_image_size"), input_flags=False)])
     output = parser.add_argument_group("output")
     output.add_argument("--output_file", default=None,
                         help="binary GraphDef to write, with variables (freeze it with TensorFlow's "
@@ -90,11 +86,9 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
     not_read = "export reads no data; the number of classes comes from the classes file"
-    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("csv_file", "tfrecord_file"),
-                 {"csv_file": not_read, "tfrecord_file": not_read})
+    args = parse_args(build_parser(), argv, IGNORED_FLAGS + ("csv_file", "tfrecord_file"),
+                      {"csv_file": not_read, "tfrecord_file": not_read})
     from engine.export import deploy
     from engine.export.setup import resolve_export
 

@@ -11,7 +11,6 @@ and --input_std override it (with a mean or std: resize to height x width, then 
 --graph may also be a SavedModel directory, a TFLite or an ONNX model from export_inference_graph.py,
 recognised by its content (engine/inference/runtimes.py); the output is the same.
 """
-import argparse
 import json
 import os
 import sys
@@ -20,13 +19,12 @@ from core.cli import add_bool_flag, run_main
 from core.errors import UserError
 from core.progress import warn
 from datasets.classes_file import read_label_names
-from engine.config.flags import add_version_flag
+from engine.config.flags import script_parser
 from engine.model.graph_metadata import DEFAULT_MEAN, DEFAULT_STD, INPUT_NODE
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_version_flag(parser)
+    parser = script_parser(__doc__)
     group = parser.add_argument_group("inputs")
     group.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, GIF) or folder of images")
     group.add_argument("--graph", required=True,

@@ -3,12 +3,11 @@ r"""Trains a TF-Slim network on the TFRecord written by download_and_convert_dat
     python train_image_classifier.py --model_name inception_v3 --train_dir output/ \
         --max_number_of_steps 100 --batch_size 8 --learning_rate=0.0001 --train_image_size 250
 """
-import argparse
 import dataclasses
 import sys
 
 from core.cli import EXIT_INTERRUPTED, add_bool_flag, run_main
-from engine.config.flags import add_ignored_flags, add_version_flag, dataset_parser, model_parser, warn_ignored
+from engine.config.flags import add_ignored_flags, dataset_parser, model_parser, parse_args, script_parser
 from engine.config.options import (
     MIXED_PRECISION_MODES,
     ClusterOptions,
@@ -23,11 +22,7 @@ IGNORED_FLAGS = ("quantize_delay", "dataset_name", "dataset_dir")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[dataset_parser(split_default="train"), model_parser(("--train_image_size",))])
-
-    add_version_flag(parser)
+    parser = script_parser(__doc__, [dataset_parser(split_default="train"), model_parser(("--train_image_size",))])
 
     general = parser.add_argument_group("training run")
     add_flags(general, TrainOptions, ("train_dir", "max_number_of_steps", "num_clones", "clone_on_cpu",
@@ -61,9 +56,7 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, IGNORED_FLAGS + ("csv_file",))
+    args = parse_args(build_parser(), argv, IGNORED_FLAGS + ("csv_file",))
     from engine.training.setup import resolve_training
 
     run = resolve_training(args)

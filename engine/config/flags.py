@@ -5,6 +5,9 @@ No TensorFlow here (nor pandas): `--help` and `--version` answer at once.
 """
 import argparse
 import importlib.metadata
+import os
+import sys
+import tomllib
 
 from core.cli import add_bool_flag
 from core.progress import warn
@@ -14,7 +17,8 @@ from engine.config.options import TrainOptions, add_flags
 from nets.catalog import MODEL_NAMES
 from preprocessing import catalog as preprocessing_catalog
 
-VERSION = "2.0"  # 1.x: the original TensorFlow 1 project; 2.x: this suite on TensorFlow 2
+PYPROJECT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "pyproject.toml")
 
 # research/slim (or original) flags some scripts accept so that their commands run, and do nothing with:
 # dest -> why. The scripts warn about each one given, in one line (`warn_ignored`).
@@ -43,15 +47,37 @@ def _package_version(*names):
     return None
 
 
+def suite_version():
+    """The suite's version, pyproject.toml's (1.x: the original TensorFlow 1 project; 2.x: this suite on
+    TensorFlow 2), else the installed package's."""
+    try:
+        with open(PYPROJECT, "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        try:
+            return importlib.metadata.version("classification-visages")
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+
 def version_text(prog):
     packages = [_package_version("tensorflow-cpu", "tensorflow"), _package_version("tf-slim")]
     return "%s %s (TF-Slim image classification suite; %s)" % (
-        prog, VERSION, ", ".join(package for package in packages if package) or "TensorFlow not installed")
+        prog, suite_version(), ", ".join(package for package in packages if package) or "TensorFlow not installed")
 
 
 def add_version_flag(parser):
     parser.add_argument("--version", action="version", version=version_text(parser.prog),
                         help="print the version of the suite and of TensorFlow, then exit")
+
+
+def script_parser(description, parents=()):
+    """A top-level script's parser: its docstring as the description (kept as written), the shared groups
+    `parents`, and --version."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     parents=list(parents))
+    add_version_flag(parser)
+    return parser
 
 
 def add_ignored_flags(group, names):
@@ -82,6 +108,14 @@ def warn_ignored(parser, args, argv, dests, reasons=None):
         warn("ignored, as these flags do nothing here (accepted so that research/slim's and the original's "
              "commands run): %s" % "; ".join("%s: %s" % (_typed(parser, dest, argv), reasons[dest])
                                              for dest in given))
+
+
+def parse_args(parser, argv, ignored=(), reasons=None):
+    """`parser.parse_args(argv)` (None: the command line), then one warning line for the flags of `ignored`
+    that were given (`warn_ignored`)."""
+    args = parser.parse_args(argv)
+    warn_ignored(parser, args, sys.argv[1:] if argv is None else argv, ignored, reasons)
+    return args
 
 
 def dataset_parser(split_default):

@@ -157,6 +157,12 @@ class EvalOptions:
         "choices": MIXED_PRECISION_MODES,
         "help": "compute in bfloat16 on CPUs with AVX512_BF16 or AMX (the checkpoint stays float32), or float16 "
                 "on GPUs"})
+    eval_interval_secs: float = dataclasses.field(default=None, metadata={
+        "help": "follow training: evaluate each new checkpoint, at most one every this many seconds (default: "
+                "evaluate the latest checkpoint once)"})
+    timeout: float = dataclasses.field(default=None, metadata={
+        "help": "when following, stop after this many seconds without a new checkpoint (default: follow until "
+                "interrupted)"})
 
 
 def summary_every_steps(options):
