@@ -27,9 +27,13 @@ def build_parser():
 
 
 def main(argv=None):
-    build_parser().parse_args(argv)  # --help and --version answer here, before TensorFlow loads
-    from datasets.convert import main as convert_main
-    return convert_main(argv)
+    args = build_parser().parse_args(argv)  # --help and --version answer here, before TensorFlow loads
+    from core.progress import say
+    from datasets.convert import ConversionOptions, convert
+
+    for line in convert(ConversionOptions.from_args(args)).lines():
+        say(line)
+    return 0
 
 
 if __name__ == "__main__":
