@@ -11,11 +11,14 @@ import json
 import os
 
 from core import atomic_files
-from core.errors import UserError
+from core.errors import UserError, os_reason, write_hint
+from core.files import MIB, FileRefused, read_bounded
+from core.text import quote
 
 INPUT_NODE = "input"
 METADATA_NODE = "export_metadata"
 METADATA_FORMAT = 1
+MAX_METADATA_BYTES = 16 * MIB  # a metadata file: a few names and sizes, and the class names
 
 # Where each deployment format keeps the same metadata, and the names of its inputs and outputs.
 SAVED_MODEL_METADATA_FILE = os.path.join("assets.extra", "export_metadata.json")  # inside the SavedModel folder
@@ -60,11 +63,11 @@ def read_metadata_file(graph_path):
 
 
 def read_metadata_json(path):
-    """The metadata dict of the JSON file `path`, or None when it is not one (unreadable, another format)."""
+    """The metadata dict of the JSON file `path`, or None when it is not one (unreadable, too large, a FIFO,
+    another format)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle)
-    except (OSError, ValueError):
+        value = json.loads(read_bounded(path, MAX_METADATA_BYTES).decode("utf-8"))
+    except (FileRefused, ValueError):
         return None
     return value if isinstance(value, dict) and value.get("format") == METADATA_FORMAT else None
 
@@ -75,4 +78,5 @@ def write_metadata_file(meta, graph_path):
     try:
         return atomic_files.write_json(path, meta, sort_keys=True)
     except OSError as error:
-        raise UserError("cannot write %r (%s); choose another output path" % (path, error))
+        raise UserError("cannot write %s (%s): %s" % (quote(path), os_reason(error),
+                                                      write_hint(error) or "choose another output path."))
