@@ -62,11 +62,12 @@ def read_classes(path):
         keys.add(name.lower())
     if not by_id:
         raise UserError("classes file %s holds no `N:name` line" % quote(path))
-    missing = [ident for ident in range(1, max(by_id) + 1) if ident not in by_id]
-    if missing:
+    gaps = max(by_id) - len(by_id)  # the ids are distinct, from 1 to the largest
+    if gaps:
+        last = min(max(by_id), len(by_id) + GAPS_SHOWN)
+        shown = [ident for ident in range(1, last + 1) if ident not in by_id][:GAPS_SHOWN]
         raise UserError("classes file %s skips id(s) %s%s: ids must run 1, 2, 3, ... without gaps" % (
-            quote(path), ", ".join(map(str, missing[:GAPS_SHOWN])),
-            ", ... (%d in all)" % len(missing) if len(missing) > GAPS_SHOWN else ""))
+            quote(path), ", ".join(map(str, shown)), ", ... (%d in all)" % gaps if gaps > len(shown) else ""))
     return [by_id[ident] for ident in sorted(by_id)]
 
 

@@ -240,7 +240,8 @@ def test_disk_full_during_conversion_is_a_message_and_keeps_the_previous_outputs
             code, _out, err = run(script("download_and_convert_data.py") + argv, preexec_fn=limit)
         assert code == 2, err[-3000:]
         assert_no_traceback(err)
-        assert re.search(r"error: cannot write .*f.tfrecord' and .*l.csv' \((No space left on device|File too large)\): "
+        assert re.search(r"error: cannot write .*f.tfrecord' and .*l.csv' "
+                         r"\((No space left on device|File too large)\): "
                          r"is the disk full\? The previous files, if any, are unchanged", err), err
         assert file_digests(out) == before  # no temporary left, previous outputs as they were
 
