@@ -203,3 +203,20 @@ def test_label_image_refuses_what_would_block_or_exhaust_it(folders, graph, tmp_
     err = capsys.readouterr().err
     assert_no_traceback(err)
     assert message.format(tmp=tmp_path) in err, err
+
+
+@pytest.mark.parametrize("meta, message", [
+    ('"image_size": "abc"', "is damaged: image_size is 'abc', expected a whole number from 1"),
+    ('"image_size": 1e300', "is damaged: image_size is 1e+300, expected a whole number from 1"),
+    ('"classes": [1, 2]', "is damaged: classes is [1, 2], expected a list of at most 100000 class names"),
+    ('"output_node": 5', "is damaged: output_node is 5, expected a string"),
+    ('"image_size": 1000000', "would be 1000000x1000000 pixels: 1000000000000, more than --max_image_pixels"),
+])
+def test_label_image_refuses_export_metadata_of_the_wrong_type_or_size(folders, tmp_path, capsys, meta, message):
+    graph = hostile.tiny_frozen_graph(str(tmp_path / "g.pb"))
+    (tmp_path / "g.json").write_text('{"format": 1, "input_node": "input", %s}' % meta)
+    assert run_main(label_image.main, ["--image", os.path.join(folders[1], hostile.GOOD[0]), "--graph", graph,
+                                       "--output_layer", "out"]) == 2
+    err = capsys.readouterr().err
+    assert_no_traceback(err)
+    assert message in err, err

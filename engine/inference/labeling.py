@@ -50,7 +50,7 @@ def check_frozen(graph_def, path):
 
 def graph_metadata(graph_def, graph_path):
     """What the export recorded: inside the graph, else in the JSON beside it, else {}."""
-    return read_metadata(graph_def) or read_metadata_file(graph_path) or {}
+    return read_metadata(graph_def, graph_path) or read_metadata_file(graph_path) or {}
 
 
 def likely_inputs_and_outputs(graph_def):

@@ -30,6 +30,7 @@ from engine.model.graph_metadata import (
     ONNX_METADATA_KEY,
     SAVED_MODEL_METADATA_FILE,
     SERVING_DEFAULT,
+    check_metadata,
     read_metadata_file,
     read_metadata_json,
 )
@@ -248,6 +249,7 @@ class OnnxClassifier(Model):
             self.meta = json.loads(custom.get(ONNX_METADATA_KEY, "null"))
         except ValueError:
             self.meta = None
+        self.meta = check_metadata(self.meta, path) if isinstance(self.meta, dict) else None
         meta = self.meta or {}
         inputs = {item.name: item for item in self._session.get_inputs()}
         outputs = {item.name: item for item in self._session.get_outputs()}
