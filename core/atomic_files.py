@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import shutil
+import sys
 import tempfile
 
 from core.text import quote
@@ -109,6 +110,7 @@ def exchange(first, second):
     except (AttributeError, OSError):
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    sys.audit("os.rename", first, second, None, None)  # the event os.rename raises: audit hooks see this one too
     if renameat2(_AT_FDCWD, os.fsencode(os.path.abspath(first)), _AT_FDCWD, os.fsencode(os.path.abspath(second)),
                  _RENAME_EXCHANGE) == 0:
         return True

@@ -2,8 +2,8 @@
 
 An output path equal to an input or to another output is refused before anything is written (conversion,
 export, evaluation); a read-only disk is said to be one; a SavedModel replaced by an export killed at any
-moment (a real SIGKILL, also at the very system call that puts the new one in place) is the old one or
-the new one, whole and loadable. Each refusal leaves every earlier file byte-identical."""
+moment (a real SIGKILL, also at the very call that puts the new one in place) is the old one or the new
+one, whole and loadable. Each refusal leaves every earlier file byte-identical."""
 import os
 import shutil
 import signal
@@ -171,11 +171,32 @@ def saved_model_scores(path):
     return loaded.signatures["serving_default"](images=tf.compat.v2.zeros([1, 28, 28, 3]))["probabilities"].numpy()
 
 
-def export_process(checkpoint, saved_model, prefix=()):
-    return subprocess.Popen(list(prefix) + script("export_inference_graph.py") + [
-        "--checkpoint_path", checkpoint, "--model_name", "lenet", "--image_size", "28", "--classes_file",
-        CLASSES_FILE, "--saved_model", saved_model], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True)
+# Runs a script with a Python audit hook that kills the process (a real SIGKILL) as it makes its Nth call
+# that renames something to or from PATH, before the call runs: os.rename, os.replace and the swap of
+# core/atomic_files.py (renameat2) raise the `os.rename` audit event.
+KILL_AT_RENAME = """
+import os, runpy, signal, sys
+script, path, when = sys.argv[1], sys.argv[2], int(sys.argv[3])
+calls = []
+def hook(event, args):
+    if event == "os.rename" and path in (os.path.abspath(os.fsdecode(arg)) for arg in args[:2]):
+        calls.append(event)
+        if len(calls) == when:
+            os.kill(os.getpid(), signal.SIGKILL)
+sys.addaudithook(hook)
+sys.argv = [script] + sys.argv[4:]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def export_process(checkpoint, saved_model, kill_at_rename=None):
+    arguments = ["--checkpoint_path", checkpoint, "--model_name", "lenet", "--image_size", "28", "--classes_file",
+                 CLASSES_FILE, "--saved_model", saved_model]
+    command = script("export_inference_graph.py")
+    if kill_at_rename:
+        command = [command[0], "-c", KILL_AT_RENAME, command[1], saved_model, str(kill_at_rename)]
+    return subprocess.Popen(command + arguments, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def assert_whole(saved_model, digests):
@@ -197,19 +218,12 @@ def test_a_saved_model_killed_at_any_moment_of_its_export_is_the_old_or_the_new_
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert_whole(saved_model, old)
-    if shutil.which("strace") is None:
-        pytest.skip("strace is not installed: the kill at the rename itself is not tried")
-    # A kill at each system call that renames something to or from the SavedModel's path (strace delivers a
-    # real SIGKILL as the call starts): the first is the swap, which leaves the old one; there is no second.
+    # A kill at each call that renames something to or from the SavedModel's path: the first is the swap,
+    # which leaves the old one; there is no second, the new one is in place.
     scores = saved_model_scores(saved_model)
-    for when in (1, 2):
-        process = export_process(checkpoint, saved_model, [
-            "strace", "-f", "-qq", "-o", os.devnull, "-P", saved_model, "-e", "trace=rename,renameat,renameat2",
-            "-e", "inject=rename,renameat,renameat2:signal=SIGKILL:when=%d" % when])
-        _out, err = process.communicate(timeout=600)
-        if when == 1:
-            assert process.returncode == -signal.SIGKILL, err
-            assert_whole(saved_model, old)
-        else:
-            assert process.returncode == 0, err  # the new one, whole: the same weights give the same scores
-            assert (saved_model_scores(saved_model) == scores).all()
+    process = export_process(checkpoint, saved_model, kill_at_rename=1)
+    assert process.wait(timeout=600) == -signal.SIGKILL, process.stderr.read()
+    assert_whole(saved_model, old)
+    process = export_process(checkpoint, saved_model, kill_at_rename=2)
+    assert process.wait(timeout=600) == 0, process.stderr.read()
+    assert (saved_model_scores(saved_model) == scores).all()  # the new one, whole: the same weights, same scores
