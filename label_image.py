@@ -7,17 +7,20 @@ prints one line per label, best first: `name (score = 0.12345)`. With no other f
 through the evaluation preprocessing the export recorded in the graph, so the scores equal those of
 eval_image_classifier.py; --input_layer, --output_layer, --input_height, --input_width, --input_mean
 and --input_std override it (with a mean or std: resize to height x width, then (x - mean) / std).
---image may name a folder (every image in it); --json prints one JSON object per image.
+--image may name a folder (every image in it); --json prints one JSON object per image. Images are read
+within --max_image_bytes and --max_image_pixels (checked from the header, before decoding), and links from
+the folder to files outside it are followed only with --follow_links.
 --graph may also be a SavedModel directory, a TFLite or an ONNX model from export_inference_graph.py,
 recognised by its content (engine/inference/runtimes.py); the output is the same.
 """
-import json
 import os
 import sys
 
 from core.cli import add_bool_flag, run_main
 from core.errors import UserError
 from core.progress import warn
+from core.text import json_line, printable, quote
+from datasets import read_limits
 from datasets.classes_file import read_label_names
 from engine.config.flags import script_parser
 from engine.model.graph_metadata import DEFAULT_MEAN, DEFAULT_STD, INPUT_NODE
@@ -60,13 +63,14 @@ def build_parser():
     output.add_argument("--top_k", type=int, default=5,
                         help="labels shown per image, best first, 0 for all (default: %(default)s)")
     add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]}")
+    read_limits.add_flags(parser, "reading the images")
     return parser
 
 
 def _label_names(args, meta, num_outputs):
     if args.labels:
         names = read_label_names(args.labels)
-        source = "labels file %r has %d names" % (args.labels, len(names))
+        source = "labels file %s has %d names" % (quote(args.labels), len(names))
         offset = meta.get("labels_offset") or 0
         if offset and num_outputs is not None and len(names) == num_outputs + offset:
             names = names[offset:]  # the whole classes file of a model exported with --labels_offset
@@ -82,21 +86,37 @@ def _label_names(args, meta, num_outputs):
 
 
 def _print(path, predictions, as_json, many):
+    """Prints the predictions of one image; names and paths with their unprintable characters escaped."""
     if as_json:
-        print(json.dumps({"image": path, "predictions": [{"label": name, "score": score}
-                                                         for name, score in predictions]},
-                         ensure_ascii=False))
+        print(json_line({"image": path, "predictions": [{"label": name, "score": score}
+                                                        for name, score in predictions]}))
         return
     if many:
-        print("%s:" % path)
+        print("%s:" % printable(path))
     for name, score in predictions:
-        print("%s (score = %.5f)" % (name, score))
+        print("%s (score = %.5f)" % (printable(name), score))
     if many:
         print()
 
 
+def _check_sizes(args):
+    for flag, value in (("--input_height", args.input_height), ("--input_width", args.input_width)):
+        if value is not None and value < 1:
+            raise UserError("%s must be at least 1, got %d" % (flag, value))
+
+
+def _check_input_pixels(options, limits):
+    """Refuses an input size (flags, recorded, or the graph's) whose images pass --max_image_pixels."""
+    problem = read_limits.check_pixels(options.height, options.width, limits.max_image_pixels)
+    if problem:
+        raise UserError("the images fed to the model would be %s (--input_height, --input_width, or the "
+                        "size the model records)" % problem)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    limits = read_limits.ReadLimits.from_args(args)
+    _check_sizes(args)
     from engine.inference import labeling, runtimes
     from engine.model import inputs
 
@@ -108,7 +128,8 @@ def main(argv=None):
     names = _label_names(args, meta, classifier.num_outputs)
     options = inputs.input_options(meta, classifier.input_dims, args.input_height, args.input_width,
                                      args.input_mean, args.input_std)
-    reader = labeling.ImageReader(options)
+    _check_input_pixels(options, limits)
+    reader = labeling.ImageReader(options, limits, args.image if os.path.isdir(args.image) else None)
     try:
         failures = _label_all(paths, reader, classifier, names, args, meta)
     except BrokenPipeError:  # output piped into `head`: stop quietly
@@ -116,7 +137,7 @@ def main(argv=None):
         return 0
     if failures:
         raise UserError("%d of %d images could not be read (%s); the others are labeled above"
-                        % (len(failures), len(paths), ", ".join(failures[:5])))
+                        % (len(failures), len(paths), ", ".join(quote(path) for path in failures[:5])))
     return 0
 
 

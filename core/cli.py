@@ -4,6 +4,7 @@ import sys
 
 from core import signals
 from core.errors import UserError
+from core.text import printable
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -35,7 +36,7 @@ def run_main(main, argv=None):
         with signals.interrupts():
             return main(argv)
     except UserError as error:
-        print("error: %s" % error, file=sys.stderr)
+        print("error: %s" % printable(error), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -2,6 +2,19 @@
 
 The scripts print a UserError's message and exit non-zero, without a traceback.
 """
+import errno
+import os
+
+# What to do when a write fails, by the operating system's reason (errno).
+_SPACE = "is the disk full?"
+WRITE_HINTS = {
+    errno.ENOSPC: _SPACE,
+    errno.EDQUOT: _SPACE,
+    errno.EFBIG: _SPACE,
+    errno.EROFS: "the file system is read-only: choose a folder on a writable disk.",
+    errno.EACCES: "no permission to write there: choose another folder or change its permissions.",
+    errno.EPERM: "no permission to write there: choose another folder or change its permissions.",
+}
 
 
 class UserError(Exception):
@@ -26,3 +39,22 @@ def os_reason(error):
     """Why a write failed, as the operating system put it (`No space left on device`): OSError's
     strerror, or the last clause of a TensorFlow file error's first line."""
     return getattr(error, "strerror", None) or first_line(error).rsplit("; ", 1)[-1]
+
+
+def os_errno(error):
+    """The errno of an OSError, or of a TensorFlow file error recognised by its operating-system wording
+    (`...; Read-only file system`); None when neither says."""
+    code = getattr(error, "errno", None)
+    if code:
+        return code
+    reason = os_reason(error)
+    for code in WRITE_HINTS:
+        if reason == os.strerror(code):
+            return code
+    return None
+
+
+def write_hint(error):
+    """What to tell a user whose write failed with `error`: `is the disk full?` for a full disk, a
+    read-only file system or a missing permission said as such, else an empty string."""
+    return WRITE_HINTS.get(os_errno(error), "")

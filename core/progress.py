@@ -1,6 +1,10 @@
-"""Progress lines with rate and ETA: `RateMeter` counts, `PeriodicProgress` prints at most every few seconds."""
+"""Progress lines with rate and ETA: `RateMeter` counts, `PeriodicProgress` prints at most every few seconds.
+`say` and `warn` print a line, its characters that are not printable escaped (core/text.py).
+"""
 import sys
 import time
+
+from core.text import printable
 
 
 def format_duration(seconds):
@@ -69,8 +73,8 @@ class PeriodicProgress:
 
 
 def say(message):
-    print(message, flush=True)
+    print(printable(message), flush=True)
 
 
 def warn(message):
-    print("warning: %s" % message, file=sys.stderr, flush=True)
+    print("warning: %s" % printable(message), file=sys.stderr, flush=True)

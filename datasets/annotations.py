@@ -1,11 +1,16 @@
 """Annotation files: `LABELS_DIR/NAME.txt` holds the label names of image `NAME.EXT`, one per line.
 
 Names match the classes file case-insensitively; surrounding spaces, blank lines, CRLF line ends and a
-UTF-8 byte-order mark are ignored, and a file that is not UTF-8 is read as latin-1.
+UTF-8 byte-order mark are ignored, and a file that is not UTF-8 is read as latin-1. An annotation file is
+read only when it is a regular file of at most MAX_ANNOTATION_BYTES, in `--labels_dir` or reached through a
+link that stays in it (unless --follow_links): core/files.py.
 """
 import os
 import unicodedata
 from typing import NamedTuple
+
+from core.files import read_bounded
+from datasets.read_limits import MAX_ANNOTATION_BYTES
 
 ANNOTATION_EXTENSION = ".txt"
 
@@ -23,10 +28,10 @@ def label_key(name):
     return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
-def read_annotation(path):
-    """The label names of an annotation file, in file order, blank lines dropped."""
-    with open(path, "rb") as handle:
-        text = decode_text(handle.read())
+def read_annotation(path, follow_links=False):
+    """The label names of the annotation file `path` (found in its folder, `--labels_dir`), in file order,
+    blank lines dropped. Raises core.files.FileRefused."""
+    text = decode_text(read_bounded(path, MAX_ANNOTATION_BYTES, os.path.dirname(path), follow_links))
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 

@@ -24,13 +24,14 @@ from core import signals
 from core.cli import add_bool_flag
 from core.errors import UserError
 from core.progress import PeriodicProgress, say, warn
-from datasets import defaults, flags
+from datasets import defaults, flags, read_limits
 from datasets.classes_file import read_classes
 from datasets.convert_csv import converted_image, csv_rows, pinned_state, plan_csv
-from datasets.convert_folders import check_folder, csv_tasks, list_images, warn_left_out
+from datasets.convert_folders import check_folder, check_outputs, csv_tasks, list_images, warn_left_out
 from datasets.convert_records import (
     RecordOutput,
     load_tensorflow,
+    max_workers,
     output,
     remove_other_layouts,
     workers_for,
@@ -55,12 +56,24 @@ class ConversionOptions:
     keep_csv: bool = False
     num_shards: int = 1
     num_workers: int = None  # None: one per CPU core
+    max_image_pixels: int = read_limits.DEFAULT_MAX_IMAGE_PIXELS
+    max_image_bytes: int = read_limits.DEFAULT_MAX_IMAGE_BYTES
+    follow_links: bool = False
 
     def __post_init__(self):
         if self.num_workers is not None and self.num_workers < 1:
             raise UserError("--num_workers must be at least 1, got %d" % self.num_workers)
+        if self.num_workers is not None and self.num_workers > max_workers():
+            raise UserError("--num_workers %d is more than %d, 4 processes per CPU core: pass fewer"
+                            % (self.num_workers, max_workers()))
         if self.num_shards < 1:
             raise UserError("--num_shards must be at least 1, got %d" % self.num_shards)
+        read_limits.ReadLimits(self.max_image_pixels, self.max_image_bytes, self.follow_links)  # checks them
+
+    @property
+    def limits(self):
+        """The ReadLimits of the images and annotation files (datasets/read_limits.py)."""
+        return read_limits.ReadLimits(self.max_image_pixels, self.max_image_bytes, self.follow_links)
 
     @classmethod
     def from_args(cls, args):
@@ -92,6 +105,7 @@ def build_parser():
                   "built; images it does not list are named in a warning and left out")
     parser.add_argument("--num_workers", type=int, default=None,
                         help="processes reading the images (default: one per CPU core; 1: no pool)")
+    read_limits.add_flags(parser)
     return parser
 
 
@@ -107,15 +121,19 @@ def convert(options, log=say, warn_fn=warn, progress_interval=5.0):
     # interrupt never lands in the middle of an import.
     load_tensorflow()
     pandas_module()
-    classes = read_classes(options.classes_file)
     check_folder(options.image_dir, flags.IMAGE_DIR)
     if options.labels_dir is not None:
         check_folder(options.labels_dir, flags.LABELS_DIR)
+    check_outputs(options)
+    classes = read_classes(options.classes_file)
     summary = Summary(classes, options.csv_file, options.tfrecord_file)
     warnings = SkipWarnings(summary.skipped, warn_fn)
     plan = plan_csv(options, classes)
     tasks = _tasks(options, plan, summary, warnings, warn_fn)
     summary.csv_built = plan.built_anew
+    if len(tasks) and options.num_shards > len(tasks):
+        raise UserError("--num_shards %d is more than the %d image(s) to convert: each shard would not hold one"
+                        % (options.num_shards, len(tasks)))
     num_workers = workers_for(len(tasks), options.num_workers)
     log("converting %d images with %d worker process(es)" % (len(tasks), num_workers))
     with signals.interrupts() as interrupts, write_errors(options.tfrecord_file, options.csv_file), \
@@ -125,7 +143,7 @@ def convert(options, log=say, warn_fn=warn, progress_interval=5.0):
         record = RecordOutput(stack, options.tfrecord_file, options.num_shards)
         # closing() ends the writing (and the pool) when the loop is interrupted.
         results = stack.enter_context(contextlib.closing(write_records(tasks, classes, num_workers,
-                                                                       record.temporary)))
+                                                                       record.temporary, options.limits)))
         progress = PeriodicProgress(len(tasks), "converted", log=log, interval=progress_interval)
         converted = _collect(results, tasks, summary, warnings, interrupts, progress)
         _check_written(options, summary)

@@ -9,7 +9,8 @@ import os
 import shutil
 
 from core import atomic_files
-from core.errors import UserError, os_reason
+from core.errors import UserError, os_reason, write_hint
+from core.text import quote
 from datasets import shards
 from datasets.convert_worker import Converted, ShardJob, process, write_shard
 from datasets.convert_worker import init as init_worker
@@ -42,6 +43,11 @@ def default_workers():
         return max(1, os.cpu_count() or 1)
 
 
+def max_workers():
+    """The most worker processes a conversion may start: 4 per CPU core."""
+    return 4 * default_workers()
+
+
 def workers_for(num_tasks, requested=None):
     """The worker processes for `num_tasks` images: `requested` (default: one per CPU core), or 1 when
     there are too few images for a pool to pay."""
@@ -50,14 +56,15 @@ def workers_for(num_tasks, requested=None):
     return max(1, default_workers() if requested is None else requested)
 
 
-def write_records(tasks, classes, num_workers, record_path):
+def write_records(tasks, classes, num_workers, record_path, limits):
     """Writes the TFRecord of `tasks` to `record_path`; yields each task's process() result, in order.
+    `limits`: the ReadLimits of datasets/read_limits.py.
 
     In a pool, each job of SHARD_IMAGES images is written by its worker to a shard file that this process
     appends to `record_path` (TFRecord files concatenate), so image bytes never travel between processes.
     """
     if num_workers <= 1:
-        init_worker(classes, ignore_interrupts=False)
+        init_worker(classes, limits, ignore_interrupts=False)
         with tf.io.TFRecordWriter(record_path) as writer:
             for task in tasks:
                 result = process(task)
@@ -72,7 +79,7 @@ def write_records(tasks, classes, num_workers, record_path):
             for start in range(0, len(tasks), SHARD_IMAGES)]
     try:
         with open(record_path, "wb") as output, \
-                context.Pool(num_workers, initializer=init_worker, initargs=(classes,)) as pool:
+                context.Pool(num_workers, initializer=init_worker, initargs=(classes, limits)) as pool:
             for job, results in zip(jobs, pool.imap(write_shard, jobs)):
                 if os.path.exists(job.path):
                     with open(job.path, "rb") as shard:
@@ -91,16 +98,17 @@ def output(path):
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
-        raise UserError("cannot create the folder %r for %r (%s)" % (folder, path, error.strerror or error))
+        raise UserError("cannot create the folder %s for %s (%s)" % (quote(folder), quote(path),
+                                                                     error.strerror or error))
     if os.path.isdir(path):
-        raise UserError("%r is a folder; give a file path" % path)
+        raise UserError("%s is a folder; give a file path" % quote(path))
     return atomic_files.replacing(path)
 
 
 @contextlib.contextmanager
 def _scratch(path):
     """A temporary path beside `path`, removed when the block ends."""
-    temporary = atomic_files.temporary_name(path)
+    temporary = atomic_files.create_temporary(path)
     try:
         yield temporary
     finally:
@@ -135,8 +143,9 @@ def write_errors(tfrecord_file, csv_file):
     try:
         yield
     except (OSError, tf.errors.OpError) as error:
-        raise UserError("cannot write %s and %s (%s): is the disk full? The previous files, if any, are unchanged"
-                        % (tfrecord_file, csv_file, os_reason(error)))
+        raise UserError("cannot write %s and %s (%s): %s The previous files, if any, are unchanged"
+                        % (quote(tfrecord_file), quote(csv_file), os_reason(error),
+                           write_hint(error) or "check that folder."))
 
 
 def remove_other_layouts(tfrecord_file, num_shards, log):

@@ -3,10 +3,12 @@ skipped files by reason, each skipped file also named in a warning (at most WARN
 """
 import collections
 
+from core.text import quote
 from datasets import shards
 from datasets.convert_worker import Converted
 
 WARNINGS_PER_REASON = 20
+IGNORED_LABELS_SHOWN = 20  # label names not in the classes file named in the summary, the most frequent first
 
 
 class Summary:
@@ -56,8 +58,12 @@ class Summary:
             lines.append("skipped %d files:" % sum(self.skipped.values()))
             for reason, count in sorted(self.skipped.items(), key=lambda item: (-item[1], item[0])):
                 lines.append("  %-45s %7d" % (reason, count))
-        for name, count in sorted(self.ignored_labels.items()):
-            lines.append("ignored label %r (not in the classes file): %d annotation line(s)" % (name, count))
+        ignored = sorted(self.ignored_labels.items(), key=lambda item: (-item[1], item[0]))
+        for name, count in ignored[:IGNORED_LABELS_SHOWN]:
+            lines.append("ignored label %s (not in the classes file): %d annotation line(s)" % (quote(name, 60), count))
+        if len(ignored) > IGNORED_LABELS_SHOWN:
+            lines.append("ignored %d other label names not in the classes file, in %d annotation line(s)" % (
+                len(ignored) - IGNORED_LABELS_SHOWN, sum(count for _, count in ignored[IGNORED_LABELS_SHOWN:])))
         return lines
 
 
@@ -73,6 +79,6 @@ class SkipWarnings:
         self.skipped[reason] += 1
         count = self.skipped[reason]
         if count <= WARNINGS_PER_REASON:
-            self.warn("skipped %s: %s%s" % (path, reason, " (%s)" % detail if detail else ""))
+            self.warn("skipped %s: %s%s" % (quote(path), reason, " (%s)" % detail if detail else ""))
         elif count == WARNINGS_PER_REASON + 1:
             self.warn("more files skipped for %r: only counted in the summary from now on" % reason)

@@ -10,14 +10,19 @@ import dataclasses
 import os
 import signal
 
+from core.files import FileRefused
+from core.text import quote
 from datasets.annotations import label_key, match_labels, read_annotation
 from datasets.image_files import ImageProblem, read_image
+from datasets.read_limits import DEFAULT_LIMITS
 
 NO_KNOWN_LABEL = "no label of the classes file"
-UNREADABLE_ANNOTATION = "unreadable annotation file"
+ANNOTATION = "annotation: %s"  # an annotation file refused, by the reason of core/files.py
+LABELS_SHOWN = 10  # label names quoted in a warning
 
 _classes = []
 _class_index = {}
+_limits = DEFAULT_LIMITS
 _make_example = None
 _record_writer = None
 
@@ -64,15 +69,16 @@ class Skipped:
     unknown_labels: list
 
 
-def init(classes, ignore_interrupts=True):
-    """Pool initializer: the class names in id order. Ctrl-C is left to the parent process, and
-    SIGTERM (the pool's way to stop its workers) ends a worker quietly."""
-    global _classes, _class_index, _make_example, _record_writer
+def init(classes, limits=DEFAULT_LIMITS, ignore_interrupts=True):
+    """Pool initializer: the class names in id order and the ReadLimits of the images. Ctrl-C is left to
+    the parent process, and SIGTERM (the pool's way to stop its workers) ends a worker quietly."""
+    global _classes, _class_index, _limits, _make_example, _record_writer
     from core.compat import tf
     from datasets.tfrecord_format import make_example
     _make_example = make_example
     _record_writer = tf.io.TFRecordWriter
     _classes = list(classes)
+    _limits = limits
     _class_index = {label_key(name): index for index, name in enumerate(classes)}
     if ignore_interrupts:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -99,21 +105,27 @@ def process(task):
     unknown = []
     if task.annotation_path is not None:
         try:
-            names = read_annotation(task.annotation_path)
-        except OSError as error:
-            return Skipped(UNREADABLE_ANNOTATION, error.strerror or str(error), unknown)
+            names = read_annotation(task.annotation_path, _limits.follow_links)
+        except FileRefused as refused:
+            return Skipped(ANNOTATION % refused.reason, "%s: %s" % (quote(task.annotation_path), refused.detail),
+                           unknown)
         match = match_labels(names, _class_index)
         label_indexes, unknown = match.indexes, match.unknown
         if not label_indexes:
-            detail = "labels: %s" % ", ".join(names) if names else "empty annotation file"
-            return Skipped(NO_KNOWN_LABEL, detail, unknown)
+            return Skipped(NO_KNOWN_LABEL, label_list(names) if names else "empty annotation file", unknown)
     try:
-        image = read_image(task.path)
+        image = read_image(task.path, _limits, os.path.dirname(task.path))
     except ImageProblem as problem:
         return Skipped(problem.reason, problem.detail, unknown)
     example = _make_example(image.encoded, image.format, image.height, image.width, task.file_name,
                             label_indexes, [_classes[index] for index in label_indexes])
     return Converted(example, image.height, image.width, label_indexes, unknown)
+
+
+def label_list(names, limit=LABELS_SHOWN):
+    """`labels: 'a', 'b', ...` for a warning: the first `limit` names of an annotation file, quoted."""
+    shown = ", ".join(quote(name, 60) for name in names[:limit])
+    return "labels: %s%s" % (shown, ", ... (%d in all)" % len(names) if len(names) > limit else "")
 
 
 @dataclasses.dataclass(frozen=True)

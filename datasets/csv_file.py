@@ -13,18 +13,24 @@ label id (its height and width were swapped; the TFRecord takes the sizes from t
 last `nbre_images,<count>` row.
 
 Both are read and written with pandas, imported on first use (the scripts' --help does not load it).
+A CSV of more than MAX_CSV_BYTES is refused before it is read, and so is a number out of CSV_NUMBERS.
+The names it holds are checked where they are joined to the image folder (datasets/convert_folders.py).
 """
 import collections
 import io
 from typing import NamedTuple
 
 from core.errors import UserError
+from core.files import FileRefused, read_bounded
+from core.text import quote
 from datasets.annotations import decode_text, label_key
+from datasets.read_limits import MAX_CSV_BYTES
 
 HEADER = ("image", "extension", "height", "width", "label_id", "label")
 LEGACY_TRAILER = "nbre_images"
 REBUILD_HINT = "delete it or pass --rebuild_csv to build it again from the annotations"
 _NUMBERS = ("height", "width", "label_id")
+CSV_NUMBERS = range(0, 2 ** 31)  # the values a height, width or label id may take
 
 Row = collections.namedtuple("Row", "image extension height width label_id")
 
@@ -62,16 +68,16 @@ def _table(path):
     """The cells of the CSV as a pandas DataFrame of strings, one row per line (blank lines included)."""
     pandas = pandas_module()
     try:
-        with open(path, "rb") as handle:
-            text = decode_text(handle.read())
-    except OSError as error:
-        raise UserError("cannot read CSV %r (%s)" % (path, error.strerror or error))
+        text = decode_text(read_bounded(path, MAX_CSV_BYTES))
+    except FileRefused as refused:
+        raise UserError("cannot read CSV %s: %s (%s); %s" % (quote(path), refused.reason, refused.detail,
+                                                             REBUILD_HINT))
     try:
         return pandas.read_csv(io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False)
     except pandas.errors.EmptyDataError:
         return pandas.DataFrame(dtype=str)
     except (pandas.errors.ParserError, ValueError) as error:
-        raise UserError("CSV %r is malformed (%s); %s" % (path, str(error).strip(), REBUILD_HINT))
+        raise UserError("CSV %s is malformed (%s); %s" % (quote(path), quote(str(error).strip()), REBUILD_HINT))
 
 
 def _columns(record):
@@ -95,13 +101,13 @@ def read_csv(path, classes):
     else:
         table, expected = _legacy_columns(path, table), 5
     if not len(table):
-        raise UserError("CSV %r holds no image-label row; %s" % (path, REBUILD_HINT))
+        raise UserError("CSV %s holds no image-label row; %s" % (quote(path), REBUILD_HINT))
     numbers = _whole_numbers(path, table, expected)
     extensions = table["extension"].str.strip().str.lstrip(".")
     empty = (table["image"] == "") | (extensions == "")
     if empty.any():
-        raise UserError("CSV %r line %d has an empty image name or extension; %s"
-                        % (path, empty[empty].index[0], REBUILD_HINT))
+        raise UserError("CSV %s line %d has an empty image name or extension; %s"
+                        % (quote(path), empty[empty].index[0], REBUILD_HINT))
     label_ids = numbers["label_id"]
     _check_labels(path, table, label_ids, classes)
     return [Row(image, extension, height, width, label_id) for image, extension, height, width, label_id
@@ -123,8 +129,8 @@ def _legacy_columns(path, table):
     if len(table) and table.iloc[-1, 0].strip().lower() == LEGACY_TRAILER:
         table = table.iloc[:-1]
     if len(table) and table.shape[1] < 5:
-        raise UserError("CSV %r line %d has %d column(s), expected image,extension,height,width,label_id; %s"
-                        % (path, table.index[0], table.shape[1], REBUILD_HINT))
+        raise UserError("CSV %s line %d has %d column(s), expected image,extension,height,width,label_id; %s"
+                        % (quote(path), table.index[0], table.shape[1], REBUILD_HINT))
     table = table.iloc[:, :5]
     table.columns = list(HEADER[:5])
     return table
@@ -137,16 +143,23 @@ def _whole_numbers(path, table, expected):
     short = table[table[list(_NUMBERS)].apply(lambda column: column.str.strip() == "").any(axis=1)]
     if len(short):
         line = short.index[0]
-        raise UserError("CSV %r line %d has %d column(s), expected %d; %s"
-                        % (path, line, _columns(short.loc[line]), expected, REBUILD_HINT))
+        raise UserError("CSV %s line %d has %d column(s), expected %d; %s"
+                        % (quote(path), line, _columns(short.loc[line]), expected, REBUILD_HINT))
     numbers = {}
     for column in _NUMBERS:
         values = pandas.to_numeric(table[column].str.strip(), errors="coerce")
         bad = values.isna() | (values % 1 != 0)
         if bad.any():
             line = bad[bad].index[0]
-            raise UserError("CSV %r line %d: %s %r is not a whole number; %s"
-                            % (path, line, column, table.loc[line, column], REBUILD_HINT))
+            raise UserError("CSV %s line %d: %s %s is not a whole number; %s"
+                            % (quote(path), line, column, quote(table.loc[line, column], 40), REBUILD_HINT))
+        # Before the cast: 10**30 would wrap around to a negative int64.
+        out = (values < CSV_NUMBERS.start) | (values >= CSV_NUMBERS.stop)
+        if out.any():
+            line = out[out].index[0]
+            raise UserError("CSV %s line %d: %s %s is out of range (%d to %d); %s"
+                            % (quote(path), line, column, quote(table.loc[line, column].strip(), 40),
+                               CSV_NUMBERS.start, CSV_NUMBERS.stop - 1, REBUILD_HINT))
         numbers[column] = values.astype("int64")
     return numbers
 
@@ -155,18 +168,19 @@ def _check_labels(path, table, label_ids, classes):
     """A UserError when the CSV's label ids (or label names) are not those of `classes`."""
     out_of_range = label_ids[(label_ids < 1) | (label_ids > len(classes))]
     if len(out_of_range):
-        raise UserError("CSV %r names label id(s) %s but the classes file holds ids 1 to %d: the CSV was built "
+        ids = sorted(set(out_of_range.tolist()))
+        raise UserError("CSV %s names label id(s) %s%s but the classes file holds ids 1 to %d: the CSV was built "
                         "with another classes file; pass --rebuild_csv to build it again for the current one"
-                        % (path, ", ".join(map(str, sorted(set(out_of_range.tolist())))), len(classes)))
+                        % (quote(path), ", ".join(map(str, ids[:10])), ", ..." if len(ids) > 10 else "", len(classes)))
     if "label" in table.columns:
         keys = [label_key(classes[index - 1]) for index in label_ids]
         named = table["label"].map(label_key)
-        bad_names = sorted({"%d:%s" % (index, name.strip()) for index, name, key, given
+        bad_names = sorted({"%d:%s" % (index, quote(name.strip(), 60)) for index, name, key, given
                             in zip(label_ids, table["label"], keys, named) if key != given})
         if bad_names:
-            raise UserError("CSV %r names %s where the classes file says otherwise: the CSV was built with another "
-                            "classes file; pass --rebuild_csv to build it again for the current one"
-                            % (path, ", ".join(bad_names)))
+            raise UserError("CSV %s names %s%s where the classes file says otherwise: the CSV was built with "
+                            "another classes file; pass --rebuild_csv to build it again for the current one"
+                            % (quote(path), ", ".join(bad_names[:10]), ", ..." if len(bad_names) > 10 else ""))
 
 
 def group_by_image(rows):

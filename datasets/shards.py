@@ -16,6 +16,8 @@ import struct
 from typing import NamedTuple
 
 from core.errors import UserError
+from core.files import file_kind
+from core.text import quote
 
 _SHARD = re.compile(r"^(?P<name>.+)-(?P<index>\d{5,})-of-(?P<count>\d{5,})$")
 _HEADER_BYTES = 12  # length (8) + its checksum (4)
@@ -87,6 +89,9 @@ def resolve(spec):
                 raise UserError("TFRecord pattern %r matches no file; create the data with "
                                 "download_and_convert_data.py (or pass another --tfrecord_file)" % item)
             files.extend(matches)
+        elif os.path.exists(item):  # a folder, a FIFO, a device: never opened (a FIFO would block the reader)
+            raise UserError("TFRecord %s is a %s, not a file; pass --tfrecord_file with the TFRecord written by "
+                            "download_and_convert_data.py" % (quote(item), file_kind(os.stat(item).st_mode)))
         else:
             shards = existing_shards(item)
             if not shards:

@@ -75,7 +75,7 @@ def test_disk_full_when_writing_the_results_is_a_message_and_keeps_the_previous_
             code, _out, err = run(script("eval_image_classifier.py") + argv, preexec_fn=limit)
         assert code == 2
         assert_no_traceback(err)
-        assert re.search(r"error: cannot write .*éval/metrics.json \((No space left on device|File too large)\): "
+        assert re.search(r"error: cannot write .*éval/metrics.json' \((No space left on device|File too large)\): "
                          r"is the disk full\? The previous metrics.json, if any, is unchanged", err), err
         after = file_digests(str(eval_dir))
         assert after["metrics.json"] == before["metrics.json"]

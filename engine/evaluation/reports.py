@@ -7,7 +7,8 @@ import numpy as np
 
 from core import atomic_files, events
 from core.compat import tf
-from core.errors import UserError
+from core.errors import UserError, os_reason, write_hint
+from core.text import quote
 from engine.evaluation import metrics as metrics_module
 
 METRICS_NAME = "metrics.json"
@@ -76,5 +77,6 @@ def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=No
 
 
 def _cannot_write(path, error):
-    return UserError("cannot write %s (%s): is the disk full? The previous %s, if any, is unchanged"
-                     % (path, error.strerror or error, os.path.basename(path)))
+    return UserError("cannot write %s (%s): %s The previous %s, if any, is unchanged"
+                     % (quote(path), os_reason(error), write_hint(error) or "check that folder.",
+                        os.path.basename(path)))

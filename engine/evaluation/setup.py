@@ -9,13 +9,16 @@ import dataclasses
 import os
 
 from core.errors import UserError
+from core.paths import NamedPath, check_distinct
 from core.progress import say
+from core.text import quote
 from datasets import tfrecord_stats
 from engine.config import run_config
 from engine.config import settings as settings_module
 from engine.config.options import EvalOptions, from_args
-from engine.evaluation import evaluate
+from engine.evaluation import evaluate, reports
 from engine.model import mixed_precision
+from engine.model.output_checks import checkpoint_inputs
 
 EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
 
@@ -36,6 +39,17 @@ class EvaluationRun:
         return self.checkpoint is None
 
 
+def check_outputs(eval_dir, checkpoint, checkpoint_dir, settings):
+    """A UserError when a file evaluation writes into `eval_dir` is one it reads: the TFRecord, the classes
+    file, a file of the checkpoint or of its training directory."""
+    outputs = [NamedPath("the %s of --eval_dir" % name, os.path.join(eval_dir, name))
+               for name in (reports.METRICS_NAME, reports.METRICS_TABLE_NAME)]
+    inputs = [NamedPath("--tfrecord_file", settings.tfrecord_file),
+              NamedPath("the classes file", settings.classes_file)]
+    inputs += checkpoint_inputs(checkpoint or os.path.join(checkpoint_dir, "model.ckpt"))
+    check_distinct(outputs, inputs, "pass another --eval_dir")
+
+
 def resolve_evaluation(args):
     """The EvaluationRun of parsed eval_image_classifier.py `args`, or None when following a training run
     that wrote no checkpoint before --timeout."""
@@ -46,6 +60,9 @@ def resolve_evaluation(args):
     if following and not os.path.exists(args.checkpoint_path) and not os.path.exists(args.checkpoint_path + ".index"):
         checkpoint_dir = args.checkpoint_path  # the training directory, not created yet
     eval_dir = args.eval_dir or os.path.join(checkpoint_dir, EVAL_SUBDIR)  # one `tensorboard --logdir` shows both
+    if os.path.exists(eval_dir) and not os.path.isdir(eval_dir):
+        raise UserError("--eval_dir %s is a file; evaluation writes metrics.json, metrics.csv and TensorBoard events "
+                        "into a folder: pass a folder path" % quote(eval_dir))
     checkpoint = None
     if following:
         os.makedirs(eval_dir, exist_ok=True)
@@ -57,6 +74,7 @@ def resolve_evaluation(args):
     stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage,
                                 skip_corrupt_records=args.skip_corrupt_records)
     settings_module.check_classes(settings, stats, settings.tfrecord_file)
+    check_outputs(eval_dir, checkpoint, checkpoint_dir, settings)
     options = from_args(EvalOptions, args, split=args.dataset_split_name, eval_dir=eval_dir)
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision,

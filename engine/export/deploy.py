@@ -8,6 +8,7 @@ TensorFlow Serving batches requests, and LiteRT and onnxruntime resize their inp
 import dataclasses
 import os
 
+from core.progress import say
 from datasets import label_modes
 from engine.export import inference_graph, onnx_export, saved_model, tflite
 from engine.model import graph_metadata
@@ -41,19 +42,19 @@ def write_outputs(run):
     graph_def = inference_graph.build_inference_graph(spec)
     meta = inference_graph.metadata(spec)
     shape = [spec.batch_size if spec.batch_size else "any", spec.image_size, spec.image_size, 3]
-    print("%s: input %r %s, %s over %d classes" % (spec.model_name, inference_graph.INPUT_NODE, shape,
+    say("%s: input %r %s, %s over %d classes" % (spec.model_name, inference_graph.INPUT_NODE, shape,
                                                      label_modes.DESCRIPTIONS[spec.label_mode], spec.num_classes))
-    print("output node: %s" % spec.output_node)
+    say("output node: %s" % spec.output_node)
     if run.output_file:
         _write_graph(graph_def, meta, run.output_file, run.metadata_json)
-        print("wrote inference graph %s" % run.output_file)
+        say("wrote inference graph %s" % run.output_file)
         if not run.frozen_graph:
-            print(_freeze_hint(run))
+            say(_freeze_hint(run))
     if run.frozen_graph:
         frozen = inference_graph.freeze(graph_def, run.checkpoint, [spec.output_node],
                                         use_moving_averages=run.use_moving_averages)
         _write_graph(frozen, meta, run.frozen_graph, run.metadata_json)
-        print("wrote frozen graph %s (weights of %s)" % (run.frozen_graph, run.checkpoint))
+        say("wrote frozen graph %s (weights of %s)" % (run.frozen_graph, run.checkpoint))
     if run.targets:
         write(spec, run.checkpoint, run.targets, run.use_moving_averages, run.metadata_json)
 
@@ -89,32 +90,32 @@ def write(spec, checkpoint, targets, use_moving_averages=False, metadata_json=Tr
     image = "face.jpg"
     if targets.saved_model:
         saved_model.write_saved_model(frozen, meta, targets.saved_model)
-        print("wrote SavedModel %s (weights of %s): signatures %s (%s float32 [batch, %d, %d, 3], preprocessed) "
+        say("wrote SavedModel %s (weights of %s): signatures %s (%s float32 [batch, %d, %d, 3], preprocessed) "
               "and %s (%s: encoded JPEG/PNG strings), both returning %s and %s"
               % (targets.saved_model, checkpoint, saved_model.SERVING_DEFAULT, saved_model.IMAGES,
                  spec.image_size, spec.image_size, saved_model.SERVING_BYTES, saved_model.IMAGE_BYTES,
                  saved_model.PROBABILITIES, saved_model.CLASSES))
-        print("  inspect: saved_model_cli show --dir %s --all" % targets.saved_model)
-        print("  label:   python label_image.py --graph %s --image %s" % (targets.saved_model, image))
-        print("  serve:   %s" % _serving_hint(targets.saved_model))
+        say("  inspect: saved_model_cli show --dir %s --all" % targets.saved_model)
+        say("  label:   python label_image.py --graph %s --image %s" % (targets.saved_model, image))
+        say("  serve:   %s" % _serving_hint(targets.saved_model))
     if targets.tflite:
         size = tflite.write_tflite(frozen, meta, targets.tflite, targets.tflite_quantize)
         if metadata_json:
             graph_metadata.write_metadata_file(meta, targets.tflite)
-        print("wrote TFLite model %s (%s, quantization %s)%s: signature %s, %s float32 [batch, %d, %d, 3] -> %s"
+        say("wrote TFLite model %s (%s, quantization %s)%s: signature %s, %s float32 [batch, %d, %d, 3] -> %s"
               % (targets.tflite, _megabytes(size), targets.tflite_quantize,
                  " and its metadata %s" % graph_metadata.metadata_path(targets.tflite) if metadata_json else "",
                  tflite.SIGNATURE, tflite.IMAGES, spec.image_size, spec.image_size, tflite.PROBABILITIES))
-        print("  label:   python label_image.py --graph %s --image %s   (runs it with LiteRT)"
+        say("  label:   python label_image.py --graph %s --image %s   (runs it with LiteRT)"
               % (targets.tflite, image))
     if targets.onnx:
         size, opset = onnx_export.write_onnx(frozen, meta, targets.onnx)
         if metadata_json:
             graph_metadata.write_metadata_file(meta, targets.onnx)
-        print("wrote ONNX model %s (%s, opset %s): %s float32 [batch, %d, %d, 3] (NHWC) -> %s"
+        say("wrote ONNX model %s (%s, opset %s): %s float32 [batch, %d, %d, 3] (NHWC) -> %s"
               % (targets.onnx, _megabytes(size), opset, onnx_export.IMAGES, spec.image_size, spec.image_size,
                  onnx_export.PROBABILITIES))
-        print("  label:   python label_image.py --graph %s --image %s   (runs it with onnxruntime)"
+        say("  label:   python label_image.py --graph %s --image %s   (runs it with onnxruntime)"
               % (targets.onnx, image))
 
 

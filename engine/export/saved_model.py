@@ -14,14 +14,14 @@ row format ("instances") can return it.
 
 The export metadata (engine.model.graph_metadata) is written to `assets.extra/export_metadata.json`, the folder
 TensorFlow Serving leaves to its users; label_image reads it without loading the model. The directory is
-built under a temporary sibling name and renamed into place.
+built under a temporary sibling name and swapped with the previous one in one step.
 """
 import os
-import shutil
 
 from core import atomic_files
 from core.compat import tf
-from core.errors import UserError
+from core.errors import UserError, os_reason, write_hint
+from core.text import quote
 from engine.model import inputs
 from engine.model.graph_metadata import (
     CLASSES,
@@ -118,28 +118,15 @@ def check_target(path, flag="--saved_model"):
 
 
 def replace_directory(path, build, flag):
-    """Calls `build(temporary)` on a new sibling folder of `path`, then renames it to `path`. An existing
-    SavedModel (or empty folder) there is replaced; another folder, or a file, is refused, never deleted."""
+    """Calls `build(temporary)` on a new sibling folder of `path`, which then takes the place of `path` in
+    one step (core.atomic_files.replacing_folder): `path` holds the previous SavedModel or the new one at
+    every instant. An existing SavedModel (or empty folder) there is replaced; another folder, or a file,
+    is refused, never deleted."""
     check_target(path, flag)
-    temporary = atomic_files.temporary_name(path)
-    previous = temporary + ".old"
-    for leftover in (temporary, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
     try:
-        try:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with atomic_files.replacing_folder(path) as temporary:
             build(temporary)
-        except OSError as error:
-            raise UserError("cannot write %r (%s); choose another %s directory" % (path, error, flag))
-        had_previous = os.path.isdir(path)
-        if had_previous:
-            os.replace(path, previous)
-        try:
-            os.replace(temporary, path)
-        except OSError:
-            if had_previous:
-                os.replace(previous, path)
-            raise
-    finally:
-        for leftover in (temporary, previous):
-            shutil.rmtree(leftover, ignore_errors=True)
+    except OSError as error:
+        hint = write_hint(error) or "choose another %s directory." % flag
+        raise UserError("cannot write %s (%s): %s The previous SavedModel there, if any, is unchanged"
+                        % (quote(path), os_reason(error), hint))

@@ -4,10 +4,13 @@ to export (flags over the run recorded beside --checkpoint_path), the checkpoint
 import dataclasses
 
 from core.errors import UserError
+from core.paths import NamedPath, check_distinct
 from engine.config import settings as settings_module
 from engine.export import deploy
 from engine.export.inference_graph import ExportSpec
 from engine.model.checkpoints import resolve_checkpoint
+from engine.model.graph_metadata import metadata_path
+from engine.model.output_checks import checkpoint_inputs
 
 
 @dataclasses.dataclass
@@ -19,6 +22,21 @@ class ExportRun:
     targets: deploy.Targets = dataclasses.field(default_factory=deploy.Targets)
     use_moving_averages: bool = False
     metadata_json: bool = True
+
+
+def check_outputs(args, targets, checkpoint, classes_file):
+    """A UserError, before any work, when an output (a graph, a model, their metadata JSON files) is another
+    output, lies in the SavedModel folder (replaced whole), or is an input: a file of the checkpoint, of its
+    training directory, or the classes file."""
+    files = [("--output_file", args.output_file), ("--frozen_graph", args.frozen_graph),
+             ("--tflite", targets.tflite), ("--onnx", targets.onnx)]
+    outputs = [NamedPath(flag, path) for flag, path in files]
+    if args.metadata_json:
+        outputs += [NamedPath("the metadata file of %s" % flag, metadata_path(path)) for flag, path in files if path]
+    outputs.append(NamedPath("--saved_model", targets.saved_model, is_folder=True))
+    inputs = checkpoint_inputs(checkpoint) + [NamedPath("the classes file", classes_file)]
+    check_distinct(outputs, inputs, "pass a different path for each (x.pb writes its metadata to x.json; "
+                                    "--nometadata_json writes none)")
 
 
 def resolve_export(args):
@@ -39,6 +57,7 @@ def resolve_export(args):
                         % ("--frozen_graph" if args.frozen_graph else "--saved_model/--tflite/--onnx"))
     deploy.check(targets)
     settings, recorded = settings_module.resolve_recorded(args, args.checkpoint_path, "export")
+    check_outputs(args, targets, checkpoint, settings.classes_file)
     spec = ExportSpec(
         model_name=settings.model_name, image_size=settings.image_size, classes=settings.classes,
         label_mode=settings_module.decide_label_mode(settings.label_mode), labels_offset=settings.labels_offset,

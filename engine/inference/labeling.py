@@ -11,7 +11,10 @@ import numpy as np
 
 from core.compat import tf
 from core.errors import UserError, first_line
+from core.text import quote
+from datasets import image_files
 from datasets.image_files import IMAGE_EXTENSIONS
+from datasets.read_limits import DEFAULT_LIMITS
 from engine.inference.model import Model
 from engine.model.graph_metadata import read_metadata, read_metadata_file
 from engine.model.inputs import preprocess_encoded
@@ -47,7 +50,7 @@ def check_frozen(graph_def, path):
 
 def graph_metadata(graph_def, graph_path):
     """What the export recorded: inside the graph, else in the JSON beside it, else {}."""
-    return read_metadata(graph_def) or read_metadata_file(graph_path) or {}
+    return read_metadata(graph_def, graph_path) or read_metadata_file(graph_path) or {}
 
 
 def likely_inputs_and_outputs(graph_def):
@@ -108,10 +111,15 @@ class FrozenGraphClassifier(Model):
 
 
 class ImageReader:
-    """Decodes and preprocesses one image file at a time in a small graph of its own."""
+    """Decodes and preprocesses one image file at a time in a small graph of its own. Files are read within
+    `limits` (datasets/read_limits.ReadLimits): a regular file of at most --max_image_bytes, found in
+    `folder` (None: named by the user) or reached through a link that stays in it unless --follow_links,
+    of at most --max_image_pixels pixels by its header, checked before TensorFlow decodes it."""
 
-    def __init__(self, options):
+    def __init__(self, options, limits=DEFAULT_LIMITS, folder=None):
         self.options = options
+        self.limits = limits
+        self.folder = folder
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.encoded = tf.placeholder(tf.string, [], name="encoded_image")
@@ -120,36 +128,40 @@ class ImageReader:
 
     def read(self, path):
         """float32 [height, width, 3] for the image file `path` (JPEG, PNG, BMP or GIF)."""
-        if not os.path.isfile(path):
-            raise UserError("image %r does not exist; pass --image with an image file or a folder of images"
-                            % path)
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if not data:
-            raise UserError("image %r is an empty file" % path)
+        if not os.path.lexists(path):
+            raise UserError("image %s does not exist; pass --image with an image file or a folder of images"
+                            % quote(path))
+        try:
+            data = image_files.read_file(path, self.limits, self.folder)
+            if not data:
+                raise UserError("image %s is an empty file" % quote(path))
+            image_files.checked_size(data, self.limits.max_image_pixels)
+        except image_files.ImageProblem as problem:
+            raise UserError("cannot read image %s: %s (%s)" % (quote(path), problem.reason, problem.detail))
         try:
             return self.session.run(self.image, {self.encoded: data})
         except tf.errors.OpError as error:
-            raise UserError("cannot decode image %r (%s); label_image reads JPEG, PNG, BMP and GIF files"
-                            % (path, first_line(error, 200)))
+            raise UserError("cannot decode image %s (%s); label_image reads JPEG, PNG, BMP and GIF files"
+                            % (quote(path), first_line(error, 200)))
 
     def close(self):
         self.session.close()
 
 
 def list_images(path):
-    """[path] for a file; the image files of a folder (by extension, sorted) for a folder."""
+    """[path] for a file; for a folder, its entries named as images (by extension, sorted) but its
+    sub-folders: FIFOs, devices and links out of it are in the list, for ImageReader to refuse by name."""
     if os.path.isdir(path):
-        found = sorted(os.path.join(path, name) for name in os.listdir(path)
-                       if os.path.splitext(name)[1].lower()[1:] in IMAGE_EXTENSIONS
-                       and os.path.isfile(os.path.join(path, name)))
+        found = sorted(entry.path for entry in os.scandir(path)
+                       if os.path.splitext(entry.name)[1].lower()[1:] in IMAGE_EXTENSIONS
+                       and not os.path.isdir(entry.path))
         if not found:
-            raise UserError("folder %r holds no image (%s); pass --image with an image file or a folder "
-                            "of images" % (path, ", ".join(IMAGE_EXTENSIONS)))
+            raise UserError("folder %s holds no image (%s); pass --image with an image file or a folder "
+                            "of images" % (quote(path), ", ".join(IMAGE_EXTENSIONS)))
         return found
-    if not os.path.exists(path):
-        raise UserError("image %r does not exist; pass --image with an image file or a folder of images"
-                        % path)
+    if not os.path.lexists(path):
+        raise UserError("image %s does not exist; pass --image with an image file or a folder of images"
+                        % quote(path))
     return [path]
 
 

@@ -21,6 +21,8 @@ import os
 import numpy as np
 
 from core.errors import UserError, first_line
+from core.files import FileRefused, read_bounded
+from core.text import quote
 from engine.inference import labeling
 from engine.inference.model import Model
 from engine.model.graph_metadata import (
@@ -28,19 +30,21 @@ from engine.model.graph_metadata import (
     ONNX_METADATA_KEY,
     SAVED_MODEL_METADATA_FILE,
     SERVING_DEFAULT,
+    check_metadata,
     read_metadata_file,
     read_metadata_json,
 )
 
 GRAPH_DEF, SAVED_MODEL, TFLITE, ONNX = "frozen graph", "SavedModel", "TFLite model", "ONNX model"
+MAX_MODEL_BYTES = 2 ** 31 - 1  # protobuf's limit for a GraphDef or an ONNX model; FlatBuffers' too
 SIGNATURE = SERVING_DEFAULT
 ONNX_HINT = "pip install -r requirements-onnx.txt"
 
 
 def _not_a_model(path, why):
-    return UserError("%r is not a model label_image reads (%s): pass --graph with a frozen GraphDef (.pb), a "
+    return UserError("%s is not a model label_image reads (%s): pass --graph with a frozen GraphDef (.pb), a "
                      "SavedModel directory, a TFLite model or an ONNX model, as export_inference_graph.py writes "
-                     "them" % (path, why))
+                     "them" % (quote(path), why))
 
 
 def detect_format(path):
@@ -50,11 +54,13 @@ def detect_format(path):
         if any(os.path.isfile(os.path.join(path, name)) for name in ("saved_model.pb", "saved_model.pbtxt")):
             return SAVED_MODEL, None
         raise _not_a_model(path, "a directory without saved_model.pb, so not a SavedModel")
-    if not os.path.isfile(path):
-        raise UserError("graph %r does not exist; pass --graph with a model written by export_inference_graph.py "
-                        "(frozen .pb, SavedModel directory, .tflite or .onnx)" % path)
-    with open(path, "rb") as handle:
-        data = handle.read()
+    if not os.path.exists(path):
+        raise UserError("graph %s does not exist; pass --graph with a model written by export_inference_graph.py "
+                        "(frozen .pb, SavedModel directory, .tflite or .onnx)" % quote(path))
+    try:
+        data = read_bounded(path, MAX_MODEL_BYTES)
+    except FileRefused as refused:
+        raise _not_a_model(path, "%s: %s" % (refused.reason, refused.detail))
     if not data:
         raise _not_a_model(path, "an empty file")
     if data[4:8] == b"TFL3":
@@ -243,6 +249,7 @@ class OnnxClassifier(Model):
             self.meta = json.loads(custom.get(ONNX_METADATA_KEY, "null"))
         except ValueError:
             self.meta = None
+        self.meta = check_metadata(self.meta, path) if isinstance(self.meta, dict) else None
         meta = self.meta or {}
         inputs = {item.name: item for item in self._session.get_inputs()}
         outputs = {item.name: item for item in self._session.get_outputs()}

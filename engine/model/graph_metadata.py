@@ -11,11 +11,15 @@ import json
 import os
 
 from core import atomic_files
-from core.errors import UserError
+from core.errors import UserError, os_reason, write_hint
+from core.files import MIB, FileRefused, read_bounded
+from core.text import cut, quote
+from datasets.read_limits import MAX_CLASSES
 
 INPUT_NODE = "input"
 METADATA_NODE = "export_metadata"
 METADATA_FORMAT = 1
+MAX_METADATA_BYTES = 16 * MIB  # a metadata file: a few names and sizes, and the class names
 
 # Where each deployment format keeps the same metadata, and the names of its inputs and outputs.
 SAVED_MODEL_METADATA_FILE = os.path.join("assets.extra", "export_metadata.json")  # inside the SavedModel folder
@@ -26,6 +30,10 @@ IMAGES = "images"
 IMAGE_BYTES = "image_bytes"
 PROBABILITIES = "probabilities"
 CLASSES = "classes"
+# The keys readers rely on, by the type of their value (check_metadata).
+_TEXT_KEYS = ("input_node", "output_node", "model_name", "preprocessing_name", "label_mode", "mixed_precision")
+_FLAG_KEYS = ("use_grayscale", "is_training")
+_COUNT_KEYS = {"image_size": 1, "batch_size": 1, "labels_offset": 0, "format": 0}  # key: smallest value
 
 # How label_image scales the pixels of a graph that records no preprocessing (TensorFlow's label_image
 # example's size; pixels to [0, 1]).
@@ -34,15 +42,44 @@ DEFAULT_MEAN = 0.0
 DEFAULT_STD = 255.0
 
 
-def read_metadata(graph_def):
-    """The metadata dict recorded in `graph_def`, or None for a graph exported otherwise."""
+def _problem(key, value):
+    """What is wrong with the value of metadata `key`, or None (keys no reader relies on are not checked)."""
+    if value is None:
+        return None
+    if key in _TEXT_KEYS and not isinstance(value, str):
+        return "a string"
+    if key in _FLAG_KEYS and not isinstance(value, bool):
+        return "true or false"
+    if key in _COUNT_KEYS and (isinstance(value, bool) or not isinstance(value, int)
+                               or not _COUNT_KEYS[key] <= value < 2 ** 31):
+        return "a whole number from %d" % _COUNT_KEYS[key]
+    if key == CLASSES and (not isinstance(value, list) or len(value) > MAX_CLASSES
+                           or not all(isinstance(name, str) for name in value)):
+        return "a list of at most %d class names" % MAX_CLASSES
+    return None
+
+
+def check_metadata(meta, source):
+    """`meta` when each key a reader relies on has a value of its type, else a UserError naming `source`."""
+    for key in sorted(meta):
+        expected = _problem(key, meta[key])
+        if expected:
+            raise UserError("the export metadata of %s is damaged: %s is %s, expected %s; export the model again "
+                            "with export_inference_graph.py" % (quote(source), key, cut(repr(meta[key]), 60),
+                                                                expected))
+    return meta
+
+
+def read_metadata(graph_def, source="the graph"):
+    """The metadata dict recorded in `graph_def` (of the file `source`), or None for a graph exported
+    otherwise; a UserError when its values are not of their type."""
     for node in graph_def.node:
         if node.name == METADATA_NODE and node.op == "Const":
             try:
                 value = json.loads(node.attr["value"].tensor.string_val[0].decode("utf-8"))
             except (IndexError, ValueError, UnicodeDecodeError):
                 return None
-            return value if isinstance(value, dict) else None
+            return check_metadata(value, source) if isinstance(value, dict) else None
     return None
 
 
@@ -60,13 +97,15 @@ def read_metadata_file(graph_path):
 
 
 def read_metadata_json(path):
-    """The metadata dict of the JSON file `path`, or None when it is not one (unreadable, another format)."""
+    """The metadata dict of the JSON file `path`, or None when it is not one (unreadable, too large, a FIFO,
+    another format); a UserError when its values are not of their type."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle)
-    except (OSError, ValueError):
+        value = json.loads(read_bounded(path, MAX_METADATA_BYTES).decode("utf-8"))
+    except (FileRefused, ValueError):
         return None
-    return value if isinstance(value, dict) and value.get("format") == METADATA_FORMAT else None
+    if not isinstance(value, dict) or value.get("format") != METADATA_FORMAT:
+        return None
+    return check_metadata(value, path)
 
 
 def write_metadata_file(meta, graph_path):
@@ -75,4 +114,5 @@ def write_metadata_file(meta, graph_path):
     try:
         return atomic_files.write_json(path, meta, sort_keys=True)
     except OSError as error:
-        raise UserError("cannot write %r (%s); choose another output path" % (path, error))
+        raise UserError("cannot write %s (%s): %s" % (quote(path), os_reason(error),
+                                                      write_hint(error) or "choose another output path."))

@@ -124,7 +124,7 @@ def test_random_bytes_and_cut_images_are_skipped_naming_each_file(tmp_path, caps
     out, err = capsys.readouterr()
     assert "wrote %d images" % len(labels) in out
     for name in bad:
-        assert re.search(r"skipped .*%s: " % re.escape(name), err), (name, err)
+        assert re.search(r"skipped .*%s': " % re.escape(name), err), (name, err)
     assert_no_traceback(err)
 
 
@@ -167,7 +167,7 @@ def test_classes_files_are_read_or_refused_naming_the_line(tmp_path, capsys, cas
         assert code == 0 and "wrote 3 images" in out, err
     else:
         assert code == 2
-        assert re.search(r"error: %s %s" % (re.escape(str(classes)), refusal), err), err
+        assert re.search(r"error: %s %s" % (re.escape(repr(str(classes))), refusal), err), err
         assert not os.path.exists(tmp_path / "out" / "f.tfrecord")
 
 
@@ -240,7 +240,8 @@ def test_disk_full_during_conversion_is_a_message_and_keeps_the_previous_outputs
             code, _out, err = run(script("download_and_convert_data.py") + argv, preexec_fn=limit)
         assert code == 2, err[-3000:]
         assert_no_traceback(err)
-        assert re.search(r"error: cannot write .*f.tfrecord and .*l.csv \((No space left on device|File too large)\): "
+        assert re.search(r"error: cannot write .*f.tfrecord' and .*l.csv' "
+                         r"\((No space left on device|File too large)\): "
                          r"is the disk full\? The previous files, if any, are unchanged", err), err
         assert file_digests(out) == before  # no temporary left, previous outputs as they were
 

@@ -102,3 +102,23 @@ def test_jpeg_with_trailing_bytes_after_eoi_is_kept():
     data = encode(rgb(), "JPEG") + b"trailing garbage"
     encoded, image_format, _, _ = prepare_image(data)
     assert encoded == data and tf.io.decode_image(encoded, channels=3).shape == (HEIGHT, WIDTH, 3)
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "WEBP", "PNG"])
+def test_more_pixels_than_the_limit_are_refused_from_the_header_before_decoding(fmt):
+    data = encode(Image.new("L", (2000, 1000)), fmt)  # 2 million pixels, a few KB: nothing is decoded
+    with pytest.raises(ImageProblem, match=r"^more pixels than --max_image_pixels \(2000x1000 pixels: 2000000, more "
+                                           r"than --max_image_pixels 1000000"):
+        prepare_image(data, max_pixels=1_000_000)
+    assert prepare_image(data, max_pixels=2_000_000).height == 1000  # at the limit: converted
+
+
+def test_every_frame_of_a_gif_counts_against_the_limit_label_image_checks():
+    from datasets.image_files import checked_size, gif_frames
+
+    frames = [Image.new("RGB", (WIDTH, HEIGHT), (colour, 0, 0)) for colour in (0, 120, 240)]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    assert gif_frames(data) == 3 and gif_frames(encode(rgb(), "GIF")) == 1
+    assert checked_size(data, 3 * HEIGHT * WIDTH) == (HEIGHT, WIDTH)
+    with pytest.raises(ImageProblem, match=r"\(3 frames of 40x30 pixels: 3600, more than --max_image_pixels 3599"):
+        checked_size(data, 3 * HEIGHT * WIDTH - 1)

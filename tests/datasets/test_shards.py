@@ -70,7 +70,7 @@ def test_converting_again_in_another_layout_replaces_the_old_files(converted, tm
 
 
 @pytest.mark.parametrize("value, message", [("0", "--num_shards must be at least 1"),
-                                            (str(COUNT + 1), "more than the %d image(s) written" % COUNT)])
+                                            (str(COUNT + 1), "more than the %d image(s)" % COUNT)])
 def test_impossible_shard_counts_are_refused_and_leave_nothing(converted, tmp_path, capsys, value, message):
     root, _single, _sharded = converted
     assert convert(root, str(tmp_path / "f.tfrecord"), "--num_shards", value) == 2

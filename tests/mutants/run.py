@@ -69,7 +69,7 @@ def run(name, python=sys.executable, timeout=1800):
             return "does not apply", time.monotonic() - start, ""
         _git("apply", os.path.join(HERE, name + ".patch"), cwd=scratch)
         result = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + info["tests"],
-                                cwd=scratch, capture_output=True, text=True, timeout=timeout)
+                                cwd=scratch, capture_output=True, text=True, errors="replace", timeout=timeout)
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-3:])
         outcome = {0: "missed", 1: "caught", 5: "no tests ran"}.get(result.returncode, "pytest error")
         return outcome, time.monotonic() - start, tail
