@@ -97,8 +97,8 @@ def export(checkpoint_path, *flags):
 @pytest.mark.parametrize("flags, message", [
     (["--output_file", "{d}/g.pb", "--frozen_graph", "{d}/g.pb"], "--output_file '{d}/g.pb' is the same file as "
                                                                   "--frozen_graph '{d}/g.pb'"),
-    (["--output_file", "{d}/m.pb", "--tflite", "{d}/m.tflite"], "the metadata file of --output_file '{d}/m.json' is "
-                                                                "the same file as the metadata file of --tflite"),
+    (["--output_file", "{d}/m.pb", "--tflite", "{d}/m.json"], "--tflite '{d}/m.json' is the same file as the "
+                                                              "metadata file of --output_file '{d}/m.json'"),
     (["--frozen_graph", "{d}/g.json"], "--frozen_graph '{d}/g.json' is the same file as the metadata file of "
                                        "--frozen_graph '{d}/g.json': one would overwrite the other; pass a "
                                        "different path for each (x.pb writes its metadata to x.json; "

@@ -2,6 +2,7 @@
 to export (flags over the run recorded beside --checkpoint_path), the checkpoint, and the outputs.
 """
 import dataclasses
+import os
 
 from core.errors import UserError
 from core.paths import NamedPath, check_distinct
@@ -32,7 +33,12 @@ def check_outputs(args, targets, checkpoint, classes_file):
              ("--tflite", targets.tflite), ("--onnx", targets.onnx)]
     outputs = [NamedPath(flag, path) for flag, path in files]
     if args.metadata_json:
-        outputs += [NamedPath("the metadata file of %s" % flag, metadata_path(path)) for flag, path in files if path]
+        # x.pb, x.tflite and x.onnx share x.json: every format writes the same metadata, so one file serves all.
+        shared = {}
+        for flag, path in files:
+            if path:
+                shared.setdefault(os.path.realpath(metadata_path(path)), (flag, metadata_path(path)))
+        outputs += [NamedPath("the metadata file of %s" % flag, path) for flag, path in shared.values()]
     outputs.append(NamedPath("--saved_model", targets.saved_model, is_folder=True))
     inputs = checkpoint_inputs(checkpoint) + [NamedPath("the classes file", classes_file)]
     check_distinct(outputs, inputs, "pass a different path for each (x.pb writes its metadata to x.json; "

@@ -137,15 +137,21 @@ class ImageReader:
                 raise UserError("image %s is an empty file" % quote(path))
             image_files.checked_size(data, self.limits.max_image_pixels)
         except image_files.ImageProblem as problem:
+            if problem.reason in (image_files.CORRUPT, image_files.NOT_AN_IMAGE):
+                raise _undecodable(path, "%s: %s" % (problem.reason, problem.detail))
             raise UserError("cannot read image %s: %s (%s)" % (quote(path), problem.reason, problem.detail))
         try:
             return self.session.run(self.image, {self.encoded: data})
         except tf.errors.OpError as error:
-            raise UserError("cannot decode image %s (%s); label_image reads JPEG, PNG, BMP and GIF files"
-                            % (quote(path), first_line(error, 200)))
+            raise _undecodable(path, first_line(error, 200))
 
     def close(self):
         self.session.close()
+
+
+def _undecodable(path, reason):
+    return UserError("cannot decode image %s (%s); label_image reads JPEG, PNG, BMP and GIF files"
+                     % (quote(path), reason))
 
 
 def list_images(path):
