@@ -61,7 +61,9 @@ def read_holder(fd):
 
 
 def check_directory(path, flag):
-    """A UserError naming `flag` when `path` is a file, or lies under one: it could not be a directory."""
+    """A UserError naming `flag` when `path` is empty, a file, or lies under a file: it could not be a directory."""
+    if not path:
+        raise UserError("%s is empty: give a directory (it is created if needed)" % flag)
     if os.path.lexists(path) and not os.path.isdir(path):
         raise UserError("%s %r is a file, not a directory: give a directory (it is created if needed)"
                         % (flag, path))

@@ -38,7 +38,8 @@ def test_a_truncated_newest_checkpoint_is_resumed_around_and_named_by_evaluation
     before = run_outputs(train_dir)
     eval_dir, frozen = tmp_path / "eval", tmp_path / "frozen.pb"
     advice = ("error: checkpoint %r cannot be read (Read less bytes than requested): its files were cut short, "
-              "changed or removed after they were written. The newest intact checkpoint beside it is model.ckpt-2: "
+              "changed or removed after they were written, or it is no checkpoint. The newest intact checkpoint beside "
+              "it is model.ckpt-2: "
               "pass --checkpoint_path %s" % (str(train_dir / "model.ckpt-3"), train_dir / "model.ckpt-2"))
     assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(train_dir), "--eval_dir", str(eval_dir),
                                                  "--batch_size", "8"]) == 2

@@ -90,7 +90,7 @@ class DamagedCheckpoint(UserError):
     def __init__(self, path, reason):
         self.path, self.reason = path, reason
         super().__init__("checkpoint %r cannot be read (%s): its files were cut short, changed or removed "
-                         "after they were written" % (path, reason))
+                         "after they were written, or it is no checkpoint" % (path, reason))
 
     def with_advice(self, flag="--checkpoint_path"):
         """The same error, with the newest checkpoint beside it that reads whole."""
