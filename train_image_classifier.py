@@ -65,7 +65,8 @@ def main(argv=None):
         return replicas.serve(run.cluster)
     from engine.training.trainer import train
 
-    _step, stopped_by = train(run.settings, run.options, run.cluster)
+    with run.holding_train_dir():
+        _step, stopped_by = train(run.settings, run.options, run.cluster)
     return EXIT_INTERRUPTED if stopped_by else 0
 
 

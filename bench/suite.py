@@ -37,6 +37,7 @@ BENCHMARKS = {
     "models": "bench.bench_models",
     "deploy": "bench.bench_deploy",
     "cluster": "bench.bench_cluster",
+    "guards": "bench.bench_guards",
 }
 COLUMNS = ("benchmark", "measure", "ours", "baseline", "unit", "ratio", "target", "met", "note")
 

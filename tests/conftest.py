@@ -58,3 +58,16 @@ def gender_faces(tmp_path_factory):
     with open(classes, "w", encoding="utf-8") as handle:
         handle.write("1:homme\n2:femme\n")
     return make_demo_data(root, 160, 64, seed=1, classes=classes)
+
+
+@pytest.fixture(scope="session")
+def lenet_run(faces, tmp_path_factory):
+    """A lenet run of 3 steps on `faces` with a checkpoint at each step, model.ckpt-1 to model.ckpt-3 (copy it
+    before changing it: tests.faults.copy_run)."""
+    import train_image_classifier
+    from core.cli import run_main
+    from tests.faults import train_args
+
+    train_dir = tmp_path_factory.mktemp("lenet_run") / "run"
+    assert run_main(train_image_classifier.main, train_args(faces, train_dir, 3, "--save_interval_secs", "0")) == 0
+    return train_dir

@@ -25,10 +25,14 @@ def script(name):
     return [sys.executable, os.path.join(ROOT, name)]
 
 
+def train_args(data, train_dir, steps, *extra):
+    """The flags of a quick lenet training on `data` (a tests.conftest.DemoData) into `train_dir`."""
+    return ["--tfrecord_file", data.tfrecord, "--chemin_liste_labels", data.classes, "--train_dir", str(train_dir),
+            "--max_number_of_steps", str(steps)] + LENET + [str(arg) for arg in extra]
+
+
 def train_command(data, train_dir, steps, *extra):
-    return script("train_image_classifier.py") + [
-        "--tfrecord_file", data.tfrecord, "--chemin_liste_labels", data.classes, "--train_dir", str(train_dir),
-        "--max_number_of_steps", str(steps)] + LENET + [str(arg) for arg in extra]
+    return script("train_image_classifier.py") + train_args(data, train_dir, steps, *extra)
 
 
 def run(command, timeout=300, **kwargs):
@@ -78,6 +82,19 @@ def file_digests(folder, prefix=""):
     return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
             for name in sorted(os.listdir(folder)) if name.startswith(prefix)
             and os.path.isfile(os.path.join(folder, name))}
+
+
+def run_outputs(train_dir):
+    """file_digests of a training directory, but its lock file (which names the process that holds it)."""
+    from core.dir_lock import LOCK_NAME
+    return {name: digest for name, digest in file_digests(str(train_dir)).items() if name != LOCK_NAME}
+
+
+def copy_run(train_dir, tmp_path):
+    """A copy of the training directory `train_dir`, to damage: tmp_path/run."""
+    target = os.path.join(str(tmp_path), "run")
+    shutil.copytree(str(train_dir), target)
+    return type(tmp_path)(target)
 
 
 @contextlib.contextmanager

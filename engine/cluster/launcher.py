@@ -1,6 +1,7 @@
-"""A training cluster on this machine, in one command: parameter servers and workers on 127.0.0.1 free ports,
-each a train_image_classifier.py process with its own TF_CONFIG, their output relayed line by line with the
-task's name in front.
+"""A training cluster on this machine, in one command: parameter servers and workers addressed as 127.0.0.1 on
+free ports, each a train_image_classifier.py process with its own TF_CONFIG, their output relayed line by line
+with the task's name in front. TensorFlow's servers listen on every network interface at those ports, not only on
+127.0.0.1, with no authentication: the launcher and each task say so (docs/cluster.md#security).
 
     python -m engine.cluster --workers 2 --ps 1 -- --train_dir output/ --model_name lenet \
         --max_number_of_steps 1000 [--sync_replicas]
@@ -23,11 +24,13 @@ import time
 from core.cli import run_main
 from core.errors import UserError
 from core.progress import say, warn
+from engine.cluster import listening
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "train_image_classifier.py")
 HOST = "127.0.0.1"
 CLUSTER_FLAGS = ("--ps_hosts", "--worker_hosts", "--job_name", "--task", "--master")
+MAX_TASKS = 32  # a TensorFlow process each: more would exhaust the memory of one machine
 PS_EXIT_SECS = 60.0  # how long the parameter servers get to exit by themselves after the last worker
 STOP_SECS = 60.0  # how long the tasks get to stop after a signal (the chief saves a checkpoint)
 
@@ -127,6 +130,11 @@ def launch(training_flags, num_workers=2, num_ps=1):
     """Runs the cluster until its workers have finished; returns the exit code (0, or the first failure's)."""
     if num_workers < 1 or num_ps < 1:
         raise UserError("--workers and --ps must be at least 1, got %d and %d" % (num_workers, num_ps))
+    if num_workers + num_ps > MAX_TASKS:
+        raise UserError("--workers %d and --ps %d would start %d TensorFlow processes on this machine, each with its "
+                        "own memory: the launcher tries a cluster on one machine with up to %d tasks. Start the tasks "
+                        "of a larger cluster on their own machines (docs/cluster.md)"
+                        % (num_workers, num_ps, num_workers + num_ps, MAX_TASKS))
     given = [flag for flag in CLUSTER_FLAGS if any(arg == flag or arg.startswith(flag + "=") for arg in training_flags)]
     if given:
         raise UserError("%s: the launcher describes the cluster itself (TF_CONFIG of each process); drop %s"
@@ -136,6 +144,10 @@ def launch(training_flags, num_workers=2, num_ps=1):
                "worker": ["%s:%d" % (HOST, port) for port in ports[num_ps:]]}
     say("cluster on this machine: ps at %s; workers at %s (worker 0 is the chief)"
         % (", ".join(cluster["ps"]), ", ".join(cluster["worker"])))
+    warn("the tasks are given %s addresses, but TensorFlow's gRPC server listens on every network interface of "
+         "this machine at each of these ports, and asks no authentication: anyone who reaches them can run code in "
+         "the tasks. Keep this machine on a private network or behind a firewall while the cluster runs (%s)"
+         % (HOST, listening.SECURITY_DOC))
     lock = threading.Lock()
     servers, workers = [], []
     try:

@@ -20,6 +20,7 @@ from core import signals
 from core.compat import tf
 from core.errors import UserError, first_line
 from core.progress import say, warn
+from engine.cluster import listening
 
 # A blocked step (sync mode: waiting for the other replicas' gradients) is retried after this many
 # seconds, so that signals, the end of training and the timeout are checked meanwhile.
@@ -43,12 +44,15 @@ def start_server(cluster):
     # with no time limit), and this module's loops retry with their timeouts.
     os.environ["GRPC_FAIL_FAST"] = "true"
     try:
-        return tf.distribute.Server(tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
-                                    task_index=cluster.task_index, start=True)
+        server = tf.distribute.Server(tf.train.ClusterSpec(cluster.spec()), job_name=cluster.job_name,
+                                      task_index=cluster.task_index, start=True)
     except (tf.errors.OpError, ValueError, RuntimeError) as error:
         raise UserError("cannot start the server of %s at %s (%s): run this task on the machine of that "
                         "address, with the port free (is another process using it?)"
                         % (cluster.describe(), cluster.address, first_line(error)))
+    warn("%s at %s: %s" % (cluster.describe(), cluster.address,
+                           listening.exposure(int(cluster.address.rpartition(":")[2]))))
+    return server
 
 
 def device_scope(cluster):

@@ -6,6 +6,9 @@ command-line flag that sets it, and its default is the flag's default: `add_flag
 of a dataclass from its fields, `from_args` builds the dataclass back from the parsed arguments.
 """
 import dataclasses
+import math
+
+from core.errors import UserError
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("fixed", "exponential", "polynomial")
@@ -19,6 +22,75 @@ OPT_EPSILON_DEFAULTS = {"rmsprop": 1.0, "adam": 1e-8, "adadelta": 1e-8}
 SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
 
 
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The valid values of a numeric option: a finite number from `low` to `high` (None: no bound), each bound
+    included unless `low_open` or `high_open` says otherwise."""
+    low: float = None
+    high: float = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        return self.high is None or not (value > self.high or (self.high_open and value == self.high))
+
+    def describe(self):
+        """E.g. "a finite number greater than 0", "from 0 to 1", "at least 0 and less than 1"."""
+        low = None if self.low is None else "%s %s" % ("greater than" if self.low_open else "at least",
+                                                       _number(self.low))
+        high = None if self.high is None else "%s %s" % ("less than" if self.high_open else "at most",
+                                                         _number(self.high))
+        if low and high and not self.low_open and not self.high_open:
+            return "from %s to %s" % (_number(self.low), _number(self.high))
+        return " and ".join(part for part in (low, high) if part) or "a finite number"
+
+
+def _number(value):
+    return str(value) if isinstance(value, int) else "%g" % value
+
+
+POSITIVE = Range(0, low_open=True)
+NOT_NEGATIVE = Range(0)
+AT_LEAST_ONE = Range(1)
+FRACTION = Range(0, 1)  # from 0 to 1, both included
+DECAY = Range(0, 1, high_open=True)  # a factor that must shrink what it multiplies
+STEPS = Range(0, 2 ** 63 - 1)  # a global step (int64)
+
+
+def check_ranges(record, given=None):
+    """Raises one UserError naming every field of the dataclass `record` (and of the dataclasses it holds) whose
+    value is outside the Range its metadata gives ("range"), with each valid range; None values are not checked.
+    `given` ({field name: flag}) names the flags; by default --FIELD."""
+    wrong = []
+    for name, value, valid in _ranged_values(record):
+        if value is not None and not isinstance(value, bool) and value not in valid:
+            flag = (given or {}).get(name, "--" + name)
+            wrong.append("%s %s: it must be %s" % (flag, value, valid.describe()))
+    if wrong:
+        raise UserError("%s out of range (%s); every rate, factor, decay, count and duration is a finite number in "
+                        "its range: fix %s and run the command again"
+                        % ("a value is" if len(wrong) == 1 else "%d values are" % len(wrong), "; ".join(wrong),
+                           "it" if len(wrong) == 1 else "them"))
+
+
+def _ranged_values(record):
+    for spec in dataclasses.fields(record):
+        value = getattr(record, spec.name)
+        if dataclasses.is_dataclass(value):
+            yield from _ranged_values(value)
+        elif "range" in spec.metadata:
+            yield spec.name, value, spec.metadata["range"]
+
+
+def _ranged(default, valid, **metadata):
+    """A dataclass field with `default` and the Range `valid`."""
+    return dataclasses.field(default=default, metadata=dict(metadata, range=valid))
+
+
 def default_optimizer(name):
     """`name`, or the optimizer a run that names none uses."""
     return name or DEFAULT_OPTIMIZER
@@ -29,20 +101,19 @@ class OptimizerOptions:
     optimizer: str = dataclasses.field(default=DEFAULT_OPTIMIZER, metadata={
         "choices": OPTIMIZERS, "flag_default": None,
         "help": "optimizer (default: the one the run in --train_dir uses, else %s)" % DEFAULT_OPTIMIZER})
-    adadelta_rho: float = 0.95
-    adagrad_initial_accumulator_value: float = 0.1
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    opt_epsilon: float = dataclasses.field(default=None, metadata={
-        "help": "epsilon of adam, rmsprop and adadelta (default: per optimizer, %s)"
-                % ", ".join("%s %g" % item for item in OPT_EPSILON_DEFAULTS.items())})
-    ftrl_learning_rate_power: float = -0.5
-    ftrl_initial_accumulator_value: float = 0.1
-    ftrl_l1: float = 0.0
-    ftrl_l2: float = 0.0
-    momentum: float = 0.9
-    rmsprop_momentum: float = 0.9
-    rmsprop_decay: float = 0.9
+    adadelta_rho: float = _ranged(0.95, FRACTION)
+    adagrad_initial_accumulator_value: float = _ranged(0.1, POSITIVE)
+    adam_beta1: float = _ranged(0.9, DECAY)
+    adam_beta2: float = _ranged(0.999, DECAY)
+    opt_epsilon: float = _ranged(None, POSITIVE, help="epsilon of adam, rmsprop and adadelta (default: per optimizer, "
+                                 "%s)" % ", ".join("%s %g" % item for item in OPT_EPSILON_DEFAULTS.items()))
+    ftrl_learning_rate_power: float = _ranged(-0.5, Range(high=0))
+    ftrl_initial_accumulator_value: float = _ranged(0.1, NOT_NEGATIVE)
+    ftrl_l1: float = _ranged(0.0, NOT_NEGATIVE)
+    ftrl_l2: float = _ranged(0.0, NOT_NEGATIVE)
+    momentum: float = _ranged(0.9, DECAY)
+    rmsprop_momentum: float = _ranged(0.9, DECAY)
+    rmsprop_decay: float = _ranged(0.9, FRACTION)
 
     def __post_init__(self):
         self.optimizer = default_optimizer(self.optimizer)
@@ -53,27 +124,24 @@ class OptimizerOptions:
 @dataclasses.dataclass
 class LearningRateOptions:
     learning_rate_decay_type: str = dataclasses.field(default="exponential", metadata={"choices": DECAY_TYPES})
-    learning_rate: float = dataclasses.field(default=0.01, metadata={"help": "initial learning rate"})
-    end_learning_rate: float = dataclasses.field(
-        default=0.0001, metadata={"help": "minimal learning rate of the polynomial decay"})
-    learning_rate_decay_factor: float = 0.94
-    num_epochs_per_decay: float = 2.0
+    learning_rate: float = _ranged(0.01, NOT_NEGATIVE, help="initial learning rate")
+    end_learning_rate: float = _ranged(0.0001, NOT_NEGATIVE, help="minimal learning rate of the polynomial decay")
+    learning_rate_decay_factor: float = _ranged(0.94, Range(0, 1, low_open=True))
+    num_epochs_per_decay: float = _ranged(2.0, POSITIVE)
 
 
 @dataclasses.dataclass
 class TrainOptions:
     train_dir: str = dataclasses.field(
         default="output/", metadata={"help": "where checkpoints, event files and train_config.json go"})
-    batch_size: int = dataclasses.field(default=32, metadata={"help": "images per batch"})
-    max_number_of_steps: int = dataclasses.field(
-        default=None, metadata={"help": "stop at this global step (default: train until interrupted)"})
-    weight_decay: float = dataclasses.field(default=0.00004, metadata={"help": "L2 weight decay"})
-    batch_norm_decay: float = dataclasses.field(default=None, metadata={
-        "help": "decay of the batch norm moving averages (default: the network's, 0.9997 for most; short "
-                "runs evaluate better with 0.99 or 0.9)"})
-    label_smoothing: float = 0.0
-    moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "keep moving averages of the model variables with this decay (default: none)"})
+    batch_size: int = _ranged(32, AT_LEAST_ONE, help="images per batch")
+    max_number_of_steps: int = _ranged(None, STEPS, help="stop at this global step (default: train until interrupted)")
+    weight_decay: float = _ranged(0.00004, NOT_NEGATIVE, help="L2 weight decay")
+    batch_norm_decay: float = _ranged(None, FRACTION, help="decay of the batch norm moving averages (default: the "
+                                      "network's, 0.9997 for most; short runs evaluate better with 0.99 or 0.9)")
+    label_smoothing: float = _ranged(0.0, FRACTION)
+    moving_average_decay: float = _ranged(
+        None, DECAY, help="keep moving averages of the model variables with this decay (default: none)")
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
     schedule: LearningRateOptions = dataclasses.field(default_factory=LearningRateOptions)
     checkpoint_path: str = dataclasses.field(
@@ -85,24 +153,21 @@ class TrainOptions:
         default=None, metadata={"help": "comma-separated scopes to train (default: every trainable variable)"})
     ignore_missing_vars: bool = dataclasses.field(
         default=False, metadata={"help": "skip variables the checkpoint lacks instead of failing"})
-    num_clones: int = dataclasses.field(default=1, metadata={"help": "model clones the batch is split over"})
+    num_clones: int = _ranged(1, AT_LEAST_ONE, help="model clones the batch is split over")
     clone_on_cpu: bool = dataclasses.field(default=False, metadata={"help": "place the clones on the CPU"})
-    num_readers: int = dataclasses.field(default=4, metadata={"help": "parallel TFRecord readers"})
-    num_preprocessing_threads: int = dataclasses.field(
-        default=4, metadata={"help": "parallel decode and preprocessing calls (0: let tf.data choose)"})
-    log_every_n_steps: int = dataclasses.field(default=10, metadata={"help": "steps between progress lines"})
-    save_summaries_secs: float = dataclasses.field(
-        default=600, metadata={"help": "seconds between TensorBoard summaries, at most"})
-    save_summaries_steps: int = dataclasses.field(default=None, metadata={
-        "help": "steps between TensorBoard summaries, at most (default: %d, or a tenth of "
-                "--max_number_of_steps when that is fewer, so that short runs draw a curve; 0: by time only). "
-                "Summaries are also written at the first and the last step and when a signal stops "
-                "training" % SUMMARY_STEPS})
-    save_interval_secs: float = dataclasses.field(default=600, metadata={"help": "seconds between checkpoints"})
+    num_readers: int = _ranged(4, AT_LEAST_ONE, help="parallel TFRecord readers")
+    num_preprocessing_threads: int = _ranged(
+        4, NOT_NEGATIVE, help="parallel decode and preprocessing calls (0: let tf.data choose)")
+    log_every_n_steps: int = _ranged(10, AT_LEAST_ONE, help="steps between progress lines")
+    save_summaries_secs: float = _ranged(600, NOT_NEGATIVE, help="seconds between TensorBoard summaries, at most")
+    save_summaries_steps: int = _ranged(
+        None, NOT_NEGATIVE, help="steps between TensorBoard summaries, at most (default: %d, or a tenth of "
+        "--max_number_of_steps when that is fewer, so that short runs draw a curve; 0: by time only). Summaries are "
+        "also written at the first and the last step and when a signal stops training" % SUMMARY_STEPS)
+    save_interval_secs: float = _ranged(600, NOT_NEGATIVE, help="seconds between checkpoints")
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
-    seed: int = dataclasses.field(
-        default=None, metadata={"help": "graph-level random seed (default: none, each run differs)"})
+    seed: int = _ranged(None, Range(0, 2 ** 63 - 1), help="graph-level random seed (default: none, each run differs)")
     mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
 
 
@@ -118,24 +183,21 @@ class ClusterOptions:
         "help": "comma-separated host:port of the workers; the first is the chief (default: TF_CONFIG's)"})
     job_name: str = dataclasses.field(default=None, metadata={
         "choices": ("ps", "worker"), "help": "this process's job in the cluster (default: TF_CONFIG's)"})
-    task: int = dataclasses.field(
-        default=None, metadata={"help": "this process's index in its job (default: 0, or TF_CONFIG's)"})
-    num_ps_tasks: int = dataclasses.field(default=None, metadata={
-        "help": "number of parameter servers, checked against the cluster (0: variables on the worker; "
-                "default: the cluster's)"})
-    worker_replicas: int = dataclasses.field(
-        default=None, metadata={"help": "number of workers, checked against the cluster (default: the cluster's)"})
+    task: int = _ranged(None, NOT_NEGATIVE, help="this process's index in its job (default: 0, or TF_CONFIG's)")
+    num_ps_tasks: int = _ranged(None, NOT_NEGATIVE, help="number of parameter servers, checked against the cluster "
+                                "(0: variables on the worker; default: the cluster's)")
+    worker_replicas: int = _ranged(
+        None, AT_LEAST_ONE, help="number of workers, checked against the cluster (default: the cluster's)")
     sync_replicas: bool = dataclasses.field(default=False, metadata={
         "help": "synchronous training: each global step applies --replicas_to_aggregate gradients together"})
-    replicas_to_aggregate: int = dataclasses.field(
-        default=None, metadata={"help": "gradients per global step with --sync_replicas (default: the number "
-                                        "of workers)"})
+    replicas_to_aggregate: int = _ranged(
+        None, AT_LEAST_ONE, help="gradients per global step with --sync_replicas (default: the number of workers)")
     master: str = dataclasses.field(default=None, metadata={
         "help": "target of an existing TensorFlow server to run on, e.g. grpc://host:2222 (research/slim's "
                 "--master; default: this process's own server)"})
-    cluster_timeout_secs: float = dataclasses.field(default=300, metadata={
-        "help": "longest wait for the rest of the cluster (servers starting, the chief's initialization, other "
-                "replicas' gradients) before stopping with a message"})
+    cluster_timeout_secs: float = _ranged(
+        300, POSITIVE, help="longest wait for the rest of the cluster (servers starting, the chief's initialization, "
+        "other replicas' gradients) before stopping with a message")
 
 
 @dataclasses.dataclass
@@ -144,14 +206,13 @@ class EvalOptions:
         "help": "where event files, metrics.json and metrics.csv go (default: eval/ inside the training "
                 "directory of --checkpoint_path, so that `tensorboard --logdir <train_dir>` shows both runs)"})
     split: str = "test"
-    batch_size: int = TrainOptions.batch_size
-    max_num_batches: int = dataclasses.field(
-        default=None, metadata={"help": "evaluate at most this many batches (default: the whole split)"})
-    moving_average_decay: float = dataclasses.field(
-        default=None, metadata={"help": "evaluate the moving averages training kept with this decay (default: the "
-                                         "variables themselves)"})
-    num_readers: int = TrainOptions.num_readers
-    num_preprocessing_threads: int = TrainOptions.num_preprocessing_threads
+    batch_size: int = _ranged(TrainOptions.batch_size, AT_LEAST_ONE)
+    max_num_batches: int = _ranged(
+        None, AT_LEAST_ONE, help="evaluate at most this many batches (default: the whole split)")
+    moving_average_decay: float = _ranged(None, DECAY, help="evaluate the moving averages training kept with this "
+                                          "decay (default: the variables themselves)")
+    num_readers: int = _ranged(TrainOptions.num_readers, AT_LEAST_ONE)
+    num_preprocessing_threads: int = _ranged(TrainOptions.num_preprocessing_threads, NOT_NEGATIVE)
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records
     mixed_precision: str = dataclasses.field(default="none", metadata={
         "choices": MIXED_PRECISION_MODES,

@@ -1,16 +1,62 @@
 """The resolved training configuration, written into `train_dir` so later steps default to it.
 
 `train_dir/train_config.json` holds: model_name, image_size, preprocessing_name, classes (names in id
-order), label_mode ("single" or "multi"), validation_percentage, dataset_split_name, use_grayscale,
-labels_offset, tfrecord_file, classes_file, mixed_precision.
+order), label_mode ("single" or "multi"), validation_percentage, val_percentage, dataset_split_name,
+use_grayscale, labels_offset, tfrecord_file, classes_file, mixed_precision, optimizer, opt_epsilon.
+
+Reading it checks that it is what training writes (`FIELDS`): a file edited by hand, cut short or replaced
+gets a message naming it and each wrong value, never a traceback deeper down.
 """
 import json
+import math
 import os
+import stat
 
 from core import atomic_files
 from core.errors import UserError
+from datasets import label_modes
+from engine.config.options import MIXED_PRECISION_MODES, MODEL_NAMES, OPTIMIZERS
 
 CONFIG_NAME = "train_config.json"
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # far above what training writes (a few hundred bytes per class)
+
+
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value):
+    return (_integer(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _names(value):
+    return isinstance(value, list) and bool(value) and all(isinstance(name, str) and name for name in value)
+
+
+def _text(value):
+    return isinstance(value, str) and bool(value)
+
+
+# What training writes under each key: (what the value must be, its check). Keys a config lacks (runs recorded
+# by earlier versions) or holds as null are not recorded, except REQUIRED ones; other keys are ignored.
+FIELDS = {
+    "model_name": ("one of the model names of --model_name", lambda value: value in MODEL_NAMES),
+    "image_size": ("a positive integer", lambda value: _integer(value) and 0 < value < 2 ** 31),
+    "classes": ("a list of class names", _names),
+    "preprocessing_name": ("a preprocessing name", _text),
+    "use_grayscale": ("true or false", lambda value: isinstance(value, bool)),
+    "tfrecord_file": ("a path", _text),
+    "classes_file": ("a path", _text),
+    "validation_percentage": ("a number from 0 to 100", lambda value: _number(value) and 0 <= value <= 100),
+    "val_percentage": ("a number from 0 to 100", lambda value: _number(value) and 0 <= value <= 100),
+    "labels_offset": ("an integer of at least 0", lambda value: _integer(value) and value >= 0),
+    "label_mode": ("one of %s" % ", ".join(label_modes.CHOICES), lambda value: value in label_modes.CHOICES),
+    "dataset_split_name": ("a split name", _text),
+    "mixed_precision": ("one of %s" % ", ".join(MIXED_PRECISION_MODES), lambda value: value in MIXED_PRECISION_MODES),
+    "optimizer": ("one of %s" % ", ".join(OPTIMIZERS), lambda value: value in OPTIMIZERS),
+    "opt_epsilon": ("a positive number", lambda value: _number(value) and value > 0),
+}
+REQUIRED = ("model_name", "image_size", "classes")  # in every config training ever wrote
 
 
 def config_dir(checkpoint_path):
@@ -23,12 +69,67 @@ def write_config(train_dir, config):
 
 
 def read_config(checkpoint_path):
-    """The config training recorded beside `checkpoint_path`, or {} when there is none."""
+    """The config training recorded beside `checkpoint_path`, or {} when there is none; a UserError naming the
+    file when it is not what training writes."""
     path = os.path.join(config_dir(checkpoint_path), CONFIG_NAME)
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         return {}
+    config = _check(path, _parse(path, _read(path)))
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def _refuse(path, problem):
+    return UserError("the training configuration %r %s, so the settings of the run cannot be known from it. Restore "
+                     "it from a copy of the training directory; or delete it and give the run's settings as flags "
+                     "(--model_name, the image size, --classes_file), or train anew in another directory"
+                     % (path, problem))
+
+
+def _read(path):
+    """The bytes of the file at `path`: a regular file, read without blocking (a FIFO) and up to a limit."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as error:
-        raise UserError("cannot read the training configuration %r (%s); delete it or retrain" % (path, error))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise _refuse(path, "cannot be opened (%s)" % (error.strerror or error)) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise _refuse(path, "is not a regular file (a %s)" % (
+                "directory" if stat.S_ISDIR(mode) else "FIFO" if stat.S_ISFIFO(mode) else "special file"))
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_CONFIG_BYTES:
+                raise _refuse(path, "is larger than %d MB, far more than training writes" % (MAX_CONFIG_BYTES >> 20))
+            chunks.append(chunk)
+    except OSError as error:
+        raise _refuse(path, "cannot be read (%s)" % (error.strerror or error)) from None
+    finally:
+        os.close(descriptor)
+
+
+def _parse(path, data):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _refuse(path, "is not UTF-8 text (byte %d)" % error.start) from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise _refuse(path, "is not JSON (%s)" % error) from None
+
+
+def _check(path, config):
+    if not isinstance(config, dict):
+        raise _refuse(path, "holds a JSON %s, not the object training writes" % type(config).__name__)
+    wrong = ["lacks %r" % key for key in REQUIRED if config.get(key) is None]
+    for key, (what, valid) in FIELDS.items():
+        value = config.get(key)
+        if value is not None and not valid(value):
+            wrong.append("%r is %.80s, not %s" % (key, json.dumps(value, ensure_ascii=True), what))
+    if wrong:
+        raise _refuse(path, "is not what training writes: %s" % "; ".join(wrong))
+    return config

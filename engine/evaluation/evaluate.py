@@ -15,7 +15,7 @@ from datasets import label_modes, tfrecord_integrity
 from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.evaluation import metrics as metrics_module
 from engine.evaluation import reports
-from engine.model import checkpoints, mixed_precision
+from engine.model import checkpoints, finite, mixed_precision
 from engine.model.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -60,6 +60,7 @@ class Evaluator:
                 to_restore = {v.op.name: v for v in slim.get_variables_to_restore()}
             self.to_restore = to_restore
             self.saver = tf.train.Saver(to_restore)
+            self.finite_check = finite.FiniteCheck(list(to_restore.values()))
             self.graph.finalize()
 
     def close(self):
@@ -83,7 +84,13 @@ class Evaluator:
                                        config=mixed_precision.session_config(self.options.mixed_precision))
         session = self._session
         with self.graph.as_default():  # Saver.restore outside its graph would run eagerly
-            self.saver.restore(session, checkpoint)
+            checkpoints.restore(self.saver, session, checkpoint)
+        bad = self.finite_check.non_finite(session)
+        if bad:
+            raise UserError("checkpoint %r holds %s: the training that wrote it diverged, and nothing it predicts "
+                            "means anything. Evaluate an earlier checkpoint (--checkpoint_path %s), or train again "
+                            "with a lower --learning_rate" % (checkpoint, finite.describe(bad), os.path.join(
+                                os.path.dirname(checkpoint), "model.ckpt-STEP")))
         session.run(self.iterator.initializer)
         batches = 0
         while self.options.max_num_batches is None or batches < self.options.max_num_batches:
@@ -126,7 +133,12 @@ class Evaluator:
 def evaluate_once(evaluator, checkpoint, eval_dir):
     step = checkpoint_step(checkpoint)
     say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
-    result = evaluator.evaluate(checkpoint)
+    try:
+        result = evaluator.evaluate(checkpoint)
+    except checkpoints.DamagedCheckpoint as error:
+        if not tf.train.checkpoint_exists(checkpoint):
+            raise  # removed while being read: `follow` waits for the next one
+        raise error.with_advice() from None
     say(metrics_module.table(result, evaluator.label_mode))
     path = reports.write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
     say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path,

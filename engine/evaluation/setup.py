@@ -8,14 +8,14 @@ training configuration is written with it.
 import dataclasses
 import os
 
+from core import dir_lock
 from core.errors import UserError
 from core.paths import NamedPath, check_distinct
 from core.progress import say
-from core.text import quote
 from datasets import tfrecord_stats
 from engine.config import run_config
 from engine.config import settings as settings_module
-from engine.config.options import EvalOptions, from_args
+from engine.config.options import NOT_NEGATIVE, EvalOptions, check_ranges, from_args
 from engine.evaluation import evaluate, reports
 from engine.model import mixed_precision
 from engine.model.output_checks import checkpoint_inputs
@@ -53,19 +53,20 @@ def check_outputs(eval_dir, checkpoint, checkpoint_dir, settings):
 def resolve_evaluation(args):
     """The EvaluationRun of parsed eval_image_classifier.py `args`, or None when following a training run
     that wrote no checkpoint before --timeout."""
-    if args.batch_size < 1:
-        raise UserError("--batch_size must be at least 1, got %d" % args.batch_size)
+    check_ranges(from_args(EvalOptions, args, split=args.dataset_split_name))
+    for flag, value in (("--eval_interval_secs", args.eval_interval_secs), ("--timeout", args.timeout)):
+        if value is not None and value not in NOT_NEGATIVE:
+            raise UserError("%s %s is out of range: it must be a finite number of seconds, at least 0" % (flag, value))
     following = args.eval_interval_secs is not None or args.timeout is not None
     checkpoint_dir = run_config.config_dir(args.checkpoint_path)
     if following and not os.path.exists(args.checkpoint_path) and not os.path.exists(args.checkpoint_path + ".index"):
         checkpoint_dir = args.checkpoint_path  # the training directory, not created yet
+        dir_lock.check_directory(checkpoint_dir, "--checkpoint_path")
     eval_dir = args.eval_dir or os.path.join(checkpoint_dir, EVAL_SUBDIR)  # one `tensorboard --logdir` shows both
-    if os.path.exists(eval_dir) and not os.path.isdir(eval_dir):
-        raise UserError("--eval_dir %s is a file; evaluation writes metrics.json, metrics.csv and TensorBoard events "
-                        "into a folder: pass a folder path" % quote(eval_dir))
+    dir_lock.check_directory(eval_dir, "--eval_dir")
     checkpoint = None
     if following:
-        os.makedirs(eval_dir, exist_ok=True)
+        dir_lock.ensure_directory(eval_dir, "--eval_dir")
         if not evaluate.wait_for_first_checkpoint(checkpoint_dir, args.timeout):
             return None
     else:

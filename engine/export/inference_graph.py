@@ -16,6 +16,7 @@ nothing under the final name.
 """
 import dataclasses
 import json
+import os
 import warnings
 
 from core import atomic_files
@@ -23,7 +24,7 @@ from core.compat import tf
 from core.errors import UserError
 from datasets import label_modes
 from engine.config.settings import check_labels_offset
-from engine.model import checkpoints
+from engine.model import checkpoints, finite
 from engine.model.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -153,18 +154,31 @@ def build_inference_graph(spec):
 
 def freeze(graph_def, checkpoint, output_nodes, use_moving_averages=False):
     """`graph_def` with its variables restored from `checkpoint` as constants, pruned to the ancestors
-    of `output_nodes`: TensorFlow's freeze_graph, done in-process (plus the moving averages option)."""
+    of `output_nodes`: TensorFlow's freeze_graph, done in-process (plus the moving averages option). A UserError
+    when the checkpoint does not read back whole, or holds NaN or infinity."""
     graph = tf.Graph()
     with graph.as_default():
         tf.import_graph_def(graph_def, name="")
         variables = [graph.get_tensor_by_name(node.name + ":0") for node in graph_def.node
                      if node.op in ("VariableV2", "Variable")]
-        names = checkpoints.restore_names(variables, checkpoints.checkpoint_shapes(checkpoint), use_moving_averages)
-        checkpoints.check_fits(checkpoint, names, "this graph")
-        saver = tf.train.Saver(names)
-        with tf.Session(graph=graph) as session:
-            saver.restore(session, checkpoint)
-            return tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))
+        try:
+            names = checkpoints.restore_names(variables, checkpoints.checkpoint_shapes(checkpoint),
+                                              use_moving_averages)
+            checkpoints.check_fits(checkpoint, names, "this graph")
+            saver = tf.train.Saver(names)
+            finite_check = finite.FiniteCheck(variables)
+            with tf.Session(graph=graph) as session:
+                checkpoints.restore(saver, session, checkpoint)
+                bad = finite_check.non_finite(session)
+                if bad:
+                    raise UserError("checkpoint %r holds %s: the training that wrote it diverged, and the model "
+                                    "would predict nothing meaningful. Export an earlier checkpoint "
+                                    "(--checkpoint_path %s), or train again with a lower --learning_rate"
+                                    % (checkpoint, finite.describe(bad), os.path.join(
+                                        os.path.dirname(checkpoint), "model.ckpt-STEP")))
+                return tf.graph_util.convert_variables_to_constants(session, graph_def, list(output_nodes))
+        except checkpoints.DamagedCheckpoint as error:
+            raise error.with_advice() from None
 
 
 def write_graph(graph_def, path):

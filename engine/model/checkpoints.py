@@ -12,10 +12,14 @@ from core.compat import slim, tf
 from core.errors import UserError, first_line, os_reason
 from core.progress import warn
 from engine.config.options import scopes
+from engine.model import finite
 
 CHECKPOINT_BASENAME = "model.ckpt"
 MAX_TO_KEEP = 5
 AVERAGE_SUFFIX = "ExponentialMovingAverage"  # tf.train.ExponentialMovingAverage's shadow variable names
+# What TensorFlow raises reading a damaged checkpoint: DataLossError (a checksum, a damaged index), OutOfRangeError
+# or IndexError (a file cut short), NotFoundError (a file missing), ValueError (no index file), OpError (others).
+READ_ERRORS = (tf.errors.OpError, ValueError, IndexError)
 
 
 def latest_checkpoint(directory):
@@ -35,6 +39,101 @@ def latest_checkpoint(directory):
         if tf.train.checkpoint_exists(prefix) and _data_files_complete(prefix):
             return prefix
     return None
+
+
+def candidates(directory):
+    """Every checkpoint of `directory`, newest first: the one TensorFlow's state file names, then every
+    `model.ckpt-STEP` whose index file is there, highest step first."""
+    found = []
+    try:
+        latest = tf.train.latest_checkpoint(directory)
+    except READ_ERRORS:
+        latest = None  # a damaged state file: the files themselves say what is there
+    if latest:
+        found.append(latest)
+    steps = []
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        stem, _, step = name[:-len(".index")].rpartition("-")
+        if name.endswith(".index") and stem == CHECKPOINT_BASENAME and step.isdigit():
+            steps.append(int(step))
+    for step in sorted(steps, reverse=True):
+        prefix = os.path.join(directory, "%s-%d" % (CHECKPOINT_BASENAME, step))
+        if os.path.normpath(prefix) not in map(os.path.normpath, found):
+            found.append(prefix)
+    return found
+
+
+def readable(prefix):
+    """Whether every tensor of checkpoint `prefix` reads back whole (its checksums included)."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+        return True
+    except READ_ERRORS:
+        return False
+
+
+def read_failure(error):
+    """What TensorFlow said about a checkpoint it could not read, in one line."""
+    lines = [line.strip() for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
+    for line in lines:  # the reason, after the node trace of a graph execution error
+        if any(word in line for word in ("Read less bytes", "Checksum", "sstable", "No such file", "corrupt",
+                                         "not a valid checkpoint", "Failed to find")):
+            return line[:300]
+    return first_line(error)
+
+
+class DamagedCheckpoint(UserError):
+    """A checkpoint whose files do not read back whole: cut short, changed, or missing one."""
+
+    def __init__(self, path, reason):
+        self.path, self.reason = path, reason
+        super().__init__("checkpoint %r cannot be read (%s): its files were cut short, changed or removed "
+                         "after they were written, or it is no checkpoint" % (path, reason))
+
+    def with_advice(self, flag="--checkpoint_path"):
+        """The same error, with the newest checkpoint beside it that reads whole."""
+        folder = os.path.dirname(self.path) or "."
+        others = [path for path in candidates(folder)
+                  if os.path.normpath(path) != os.path.normpath(self.path) and readable(path)]
+        advice = ("The newest intact checkpoint beside it is %s: pass %s %s" % (
+            os.path.basename(others[0]), flag, others[0]) if others else
+            "No other checkpoint beside it reads whole: train again, or restore the files from a copy")
+        return UserError("%s. %s" % (self, advice))
+
+
+def restore(saver, session, path):
+    """`saver.restore`, with a checkpoint that does not read back whole turned into a DamagedCheckpoint."""
+    try:
+        saver.restore(session, path)
+    except READ_ERRORS as error:
+        raise DamagedCheckpoint(path, read_failure(error)) from None
+
+
+def restore_newest(session, saver, train_dir, variables, what, finite_check):
+    """Restores the newest checkpoint of `train_dir` that fits `variables` ({checkpoint name: variable} of
+    `what`), reads back whole and holds finite weights (engine.model.finite.FiniteCheck); returns its path. A
+    warning names each newer one skipped and why; a UserError when none is left."""
+    skipped = []
+    for path in candidates(train_dir):
+        try:
+            check_fits(path, variables, what)
+            restore(saver, session, path)
+        except DamagedCheckpoint as error:
+            skipped.append("%s cannot be read (%s)" % (os.path.basename(path), error.reason))
+            continue
+        bad = finite_check.non_finite(session)
+        if bad:
+            skipped.append("%s holds %s" % (os.path.basename(path), finite.describe(bad)))
+            continue
+        if skipped:
+            warn("%s; resuming from %s instead, the newest intact checkpoint of %s (the files of the newer ones "
+                 "are left as they are: delete them if you do not need them)"
+                 % ("; ".join(skipped), os.path.basename(path), train_dir))
+        return path
+    raise UserError("no checkpoint of %s can be resumed: %s. Move them out of %s to train from the start, or "
+                    "pass another --train_dir" % (train_dir, "; ".join(skipped), train_dir))
 
 
 def _data_files_complete(prefix):
@@ -62,17 +161,16 @@ def checkpoint_step(checkpoint):
     """The global step a checkpoint was saved at."""
     try:
         return int(tf.train.load_checkpoint(checkpoint).get_tensor("global_step"))
-    except (tf.errors.OpError, ValueError):
-        match = re.search(r"-(\d+)$", checkpoint)
-        return int(match.group(1)) if match else 0
+    except READ_ERRORS:
+        return step_of(checkpoint) or 0
 
 
 def checkpoint_shapes(path):
     """{variable name: shape} of the checkpoint `path`."""
     try:
         return tf.train.load_checkpoint(path).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as error:
-        raise UserError("cannot read checkpoint %r: %s" % (path, first_line(error)))
+    except READ_ERRORS as error:
+        raise DamagedCheckpoint(path, read_failure(error)) from None
 
 
 def compare(shapes, variables):
@@ -159,13 +257,18 @@ def recover(saver, train_dir):
             shutil.rmtree(os.path.join(train_dir, name), ignore_errors=True)
 
 
-def save(session, saver, train_dir, global_step):
-    """Saves a checkpoint of the current step; a UserError when it cannot be written (disk full), with the
-    last complete checkpoint left as the one TensorFlow's checkpoint state file names."""
-    step = session.run(global_step)
-    latest = latest_checkpoint(train_dir)
-    if latest and latest.endswith("-%d" % step):
-        return latest  # already saved: writing it again could only damage it
+def step_of(path):
+    """The step a `model.ckpt-STEP` path is named after, or None."""
+    match = re.search(r"-(\d+)$", path or "")
+    return int(match.group(1)) if match else None
+
+
+def save(session, saver, train_dir, step, last_saved=None):
+    """Saves a checkpoint of global step `step` and returns its path; `last_saved` (the checkpoint this run restored
+    or saved last) when it is of that step already: writing it again could only damage it. A UserError when it
+    cannot be written (disk full), with `last_saved` left as the one TensorFlow's checkpoint state file names."""
+    if last_saved and step_of(last_saved) == step:
+        return last_saved
     try:
         return saver.save(session, os.path.join(train_dir, CHECKPOINT_BASENAME), global_step=step)
     except (tf.errors.OpError, OSError) as error:
@@ -173,7 +276,7 @@ def save(session, saver, train_dir, global_step):
         raise UserError("cannot save the checkpoint of step %d in %s (%s): is the disk full? %s; free some "
                         "space and run the same command again to resume"
                         % (step, train_dir, os_reason(error),
-                           "the previous checkpoint %s is intact" % os.path.basename(latest) if latest
+                           "the previous checkpoint %s is intact" % os.path.basename(last_saved) if last_saved
                            else "no checkpoint was saved yet"))
 
 

@@ -6,6 +6,7 @@ from core.compat import slim, tf
 from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.cluster import replicas
 from engine.model import checkpoints, mixed_precision
+from engine.model.finite import FiniteCheck
 from engine.training import optimizers, schedules
 from engine.training.losses import build_clones
 from engine.training.summaries import add_summaries
@@ -39,6 +40,7 @@ class TrainGraph:
     saver: object
     init_op: object
     sync_optimizer: object = None  # tf.train.SyncReplicasOptimizer in a cluster's sync mode
+    finite_check: FiniteCheck = None  # whether every variable a checkpoint saves is finite
 
 
 def build_train_graph(settings, options, label_mode, num_samples, batch, cluster=None, bf16_method=None):
@@ -82,4 +84,5 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, cluster
         train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
     summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
     return TrainGraph(global_step, train_op, summary_op, checkpoints.make_saver(),
-                      tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()), sync_optimizer)
+                      tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()), sync_optimizer,
+                      FiniteCheck(tf.global_variables()))

@@ -5,8 +5,10 @@ A training directory that already holds checkpoints is resumed: the command must
 classes, image size, label mode, optimizer), and the optimizer, its epsilon and the mixed precision the run
 recorded are kept unless given.
 """
+import contextlib
 import dataclasses
 
+from core import dir_lock
 from core.errors import UserError
 from engine.cluster import topology
 from engine.config import settings as settings_module
@@ -15,6 +17,7 @@ from engine.config.options import (
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
+    check_ranges,
     default_optimizer,
     from_args,
 )
@@ -32,22 +35,34 @@ class TrainingRun:
         """True for a parameter server of a cluster: it holds variables and trains nothing."""
         return self.cluster is not None and self.cluster.job_name == "ps"
 
+    @property
+    def writes_train_dir(self):
+        """True for the process that writes --train_dir: the only one, or the chief of a cluster."""
+        return self.cluster is None or self.cluster.is_chief
+
+    def holding_train_dir(self):
+        """The lock of --train_dir for the process that writes it (core/dir_lock.py): one such process at a time."""
+        if not self.writes_train_dir:
+            return contextlib.nullcontext()
+        return dir_lock.holding(self.options.train_dir, "--train_dir")
+
 
 def _check_flags(args):
+    """Every flag whose value has a valid range (engine.config.options.Range), in every process of a cluster."""
     if args.dataset_split_name != "train":
         raise UserError("training reads the train split; --dataset_split_name %r is for evaluation"
                         % args.dataset_split_name)
-    for name in ("batch_size", "num_clones", "log_every_n_steps"):
-        if getattr(args, name) < 1:
-            raise UserError("--%s must be at least 1, got %d" % (name, getattr(args, name)))
+    check_ranges(training_options(args))
+    check_ranges(from_args(ClusterOptions, args))
 
 
 def resolve_training(args):
     """The TrainingRun of parsed train_image_classifier.py `args` (see the module's docstring)."""
+    _check_flags(args)
     cluster = topology.resolve(from_args(ClusterOptions, args))
     if cluster is not None and cluster.job_name == "ps":
         return TrainingRun(None, from_args(TrainOptions, args), cluster)
-    _check_flags(args)
+    dir_lock.check_directory(args.train_dir, "--train_dir")
     resuming = latest_checkpoint(args.train_dir) is not None
     settings, recorded = settings_module.resolve_recorded(args, args.train_dir, "train", compare=resuming,
                                                           optimizer=args.optimizer)

@@ -1,33 +1,42 @@
 """The step loop: run training steps until the target step, with progress lines, summaries, periodic
-checkpoints, and a save before leaving on an interrupt, a NaN loss or a damaged record.
+checkpoints, and a save before leaving on an interrupt or a damaged record. A run that diverges (a loss, a
+weight or a summary that is NaN or infinite) stops at that step, and no checkpoint of its weights is saved.
 
 On a cluster, `ReplicaLoop` runs each step with a time limit (a step in sync mode waits for the other
 replicas' gradients), and only the chief saves and writes summaries."""
+import math
 import os
 import time
 
 from core import signals
 from core.compat import tf
-from core.errors import UserError
+from core.errors import UserError, first_line
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
 from engine.cluster import replicas
 from engine.config.options import summary_every_steps
-from engine.model import checkpoints
+from engine.model import checkpoints, finite
 
 
 class Loop:
-    """What the loop runs: the session, the graph's ops and the events writer."""
+    """What the loop runs: the session, the graph's ops (engine.training.graph.TrainGraph), the events writer, and
+    the checkpoint this run restored or saved last (`last_saved`)."""
     label = ""  # what the progress lines start with
+    saves = True  # whether this process writes the checkpoints
 
-    def __init__(self, session, train_op, summary_op, global_step, saver, writer, tfrecord_file):
-        self.session, self.train_op, self.summary_op = session, train_op, summary_op
-        self.global_step, self.saver, self.writer = global_step, saver, writer
-        self.tfrecord_file = tfrecord_file
+    def __init__(self, session, ops, writer, tfrecord_file, last_saved=None):
+        self.session, self.train_op, self.summary_op = session, ops.train_op, ops.summary_op
+        self.global_step, self.saver, self.finite_check = ops.global_step, ops.saver, ops.finite_check
+        self.writer, self.tfrecord_file, self.last_saved = writer, tfrecord_file, last_saved
 
     def save(self, train_dir):
         """The path of the checkpoint saved (None where this process saves none)."""
-        return checkpoints.save(self.session, self.saver, train_dir, self.global_step)
+        self.last_saved = checkpoints.save(self.session, self.saver, train_dir, self.current_step(), self.last_saved)
+        return self.last_saved
+
+    def non_finite(self):
+        """The variables holding NaN or infinity."""
+        return self.finite_check.non_finite(self.session)
 
     def run_step(self, fetches, stop):
         """The values of `fetches` after one training step; None when the loop is to stop without one."""
@@ -56,11 +65,19 @@ class ReplicaLoop(Loop):
         self.cluster = runtime.cluster
         self.label = "%s: " % self.cluster.describe()
         self.steps_run = 0
+        self.saves = self.cluster.is_chief
         if not self.cluster.is_chief:
             self.summary_op = None
 
     def save(self, train_dir):
         return super().save(train_dir) if self.cluster.is_chief else None
+
+    def non_finite(self):
+        try:
+            return self.finite_check.non_finite(self.session, options=tf.RunOptions(
+                timeout_in_ms=int(1000 * replicas.STEP_WAIT_SECS)))
+        except replicas.LOST_ERRORS as error:
+            raise replicas.lost(self.cluster, error)
 
     def run_step(self, fetches, stop):
         cluster = self.cluster
@@ -139,22 +156,49 @@ class _Progress:
                "" if not self.loop.label else "; %d batches of this worker" % self.batches))
 
 
+def _diverged(loop, options, step, what):
+    """The UserError of a run whose loss or weights became NaN or infinite at `step`: nothing of it is saved."""
+    kept = loop.last_saved if loop.saves else None
+    if not loop.saves:
+        where = ""  # a worker of a cluster: the chief saves
+    elif kept:
+        where = "; %s stays the latest checkpoint" % os.path.basename(kept)
+    else:
+        where = "; no checkpoint was saved"
+    return UserError("training diverged at step %d: %s. It stops here, and no checkpoint of these weights is saved%s. "
+                     "Lower --learning_rate (%g now), or check the data, then run the command again%s"
+                     % (step, what, where, options.schedule.learning_rate,
+                        " to resume from %s" % os.path.basename(kept) if kept else ""))
+
+
+def _save(loop, options):
+    """`loop.save`, unless the weights hold NaN or infinity: then the UserError of a diverged run."""
+    if loop.saves:
+        bad = loop.non_finite()
+        if bad:
+            raise _diverged(loop, options, loop.current_step(), finite.describe(bad))
+    return loop.save(options.train_dir)
+
+
 def _run_one(loop, fetches, stop, options, step, start_step):
     """`loop.run_step`, with a damaged record turned into a UserError naming the file, after saving what
-    was trained."""
+    was trained, and a histogram summary that met NaN into the UserError of a diverged run."""
     try:
         return loop.run_step(fetches, stop)
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        if finite.is_summary_error(error):
+            raise _diverged(loop, options, loop.current_step(),
+                            "a TensorBoard histogram met NaN or infinity (%s)" % first_line(error)) from None
         user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
         if user_error is None:
             raise
         if step > start_step:  # keep what was trained
-            loop.save(options.train_dir)
+            _save(loop, options)
         raise user_error
 
 
 def _stop_on_signal(loop, options, step, stop, last_summary_step):
-    path = loop.save(options.train_dir)
+    path = _save(loop, options)
     if loop.summary_op is not None and last_summary_step != step:
         loop.write_summary(step)
     say("%s%s received: %s at step %d; run the same command again to %s"
@@ -187,18 +231,17 @@ def run_steps(loop, options):
                     break
             else:
                 loss, step = values[0]
+                if not math.isfinite(loss):
+                    raise _diverged(loop, options, step, "the loss is %s" % loss)
                 if want_summary:
                     loop.writer.add_summary(values[1], step)
                     last_summary, last_summary_step = now, step
-                if loss != loss:
-                    loop.save(options.train_dir)
-                    raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
                 progress.step_done(step, loss)
             if time.monotonic() - last_save >= options.save_interval_secs:
-                loop.save(options.train_dir)
+                _save(loop, options)
                 last_save = time.monotonic()
             if stop.received:
                 return _stop_on_signal(loop, options, step, stop, last_summary_step)
-        path = loop.save(options.train_dir)
+        path = _save(loop, options)
     progress.done(step, path)
     return step, None

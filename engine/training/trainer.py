@@ -52,27 +52,33 @@ def _announce(settings, options, label_mode, num_images, cluster, precision):
         say("mixed precision %s: %s" % (options.mixed_precision, precision))
 
 
-def _initializer(settings, options, ops, latest, fine_tune):
-    """fn(session) run after the variables' initializers: restores the latest checkpoint of train_dir, or the
-    fine-tuning one."""
-    def initialize(session):
-        if latest:
+class _Initializer:
+    """Run after the variables' initializers: restores the newest intact checkpoint of train_dir (`resuming`), or
+    the fine-tuning one (`fine_tune`: (path, Saver)). `restored` is then the checkpoint resumed from."""
+
+    def __init__(self, settings, options, ops, resuming, fine_tune):
+        self.settings, self.options, self.ops = settings, options, ops
+        self.resuming, self.fine_tune = resuming, fine_tune
+        self.restored = None
+
+    def __call__(self, session):
+        settings, options = self.settings, self.options
+        if self.resuming:
+            self.restored = checkpoints.restore_newest(
+                session, self.ops.saver, options.train_dir, {v.op.name: v for v in tf.global_variables()},
+                "%s with %d classes (to train anew, use another --train_dir)" % (settings.model_name,
+                                                                                 settings.num_classes),
+                self.ops.finite_check)
             if options.checkpoint_path:
                 say("%s already holds checkpoints: resuming from %s, ignoring --checkpoint_path %s"
-                    % (options.train_dir, os.path.basename(latest), options.checkpoint_path))
+                    % (options.train_dir, os.path.basename(self.restored), options.checkpoint_path))
             else:
-                say("resuming from %s" % latest)
-            checkpoints.check_fits(latest, {v.op.name: v for v in tf.global_variables()},
-                                   "%s with %d classes (to train anew, use another --train_dir)"
-                                   % (settings.model_name, settings.num_classes))
-            ops.saver.restore(session, latest)
-            checkpoints.recover(ops.saver, options.train_dir)
-        elif fine_tune:
-            path, fine_tune_saver = fine_tune
-            fine_tune_saver.restore(session, path)
+                say("resuming from %s" % self.restored)
+            checkpoints.recover(self.ops.saver, options.train_dir)
+        elif self.fine_tune:
+            path, fine_tune_saver = self.fine_tune
+            checkpoints.restore(fine_tune_saver, session, path)
             say("fine-tuning from %s" % path)
-
-    return initialize
 
 
 def train(settings, options, cluster=None):
@@ -98,23 +104,22 @@ def train(settings, options, cluster=None):
         with replicas.device_scope(cluster) if cluster else contextlib.nullcontext():
             ops = build_train_graph(settings, options, label_mode, num_images,
                                     input_batch(settings, options, cluster), cluster)
-        latest = checkpoints.latest_checkpoint(options.train_dir) if chief else None
+        resuming = chief and bool(checkpoints.candidates(options.train_dir))
         fine_tune = None
-        if chief and latest is None and options.checkpoint_path:
+        if chief and not resuming and options.checkpoint_path:
             fine_tune = checkpoints.fine_tuning_saver(options.checkpoint_path, options.checkpoint_exclude_scopes,
                                                       options.ignore_missing_vars,
                                                       nets_factory.get_spec(settings.model_name).logits_scopes)
         runtime = replicas.Runtime(cluster, server, ops.sync_optimizer) if cluster else None
         graph.finalize()
-    initialize = _initializer(settings, options, ops, latest, fine_tune)
+    initialize = _Initializer(settings, options, ops, resuming, fine_tune)
 
     def run(session):
         if chief:  # every check has passed: only now may this run's settings replace those of the directory
             run_config.write_config(options.train_dir, config)
         writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
         try:
-            loop_args = (session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
-                         settings.tfrecord_file)
+            loop_args = (session, ops, writer, settings.tfrecord_file, initialize.restored)
             if runtime is None:
                 loop = step_loop.Loop(*loop_args)
             else:
