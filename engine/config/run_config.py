@@ -15,7 +15,8 @@ import stat
 from core import atomic_files
 from core.errors import UserError
 from datasets import label_modes
-from engine.config.options import MIXED_PRECISION_MODES, MODEL_NAMES, OPTIMIZERS
+from engine.config.options import MIXED_PRECISION_MODES, OPTIMIZERS
+from nets.catalog import MODEL_NAMES
 
 CONFIG_NAME = "train_config.json"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # far above what training writes (a few hundred bytes per class)
