@@ -1,6 +1,10 @@
 """The step loop: run training steps until the target step, with progress lines, summaries, periodic
 checkpoints, and a save before leaving on an interrupt, a NaN loss or a damaged record.
 
+Every step runs the same fetches (the training op and both summary sets, engine/training/summaries.py) and
+feeds the summary level it writes: the scalars at the summary steps, the details (histograms, images) at
+those that engine/training/summary_budget.py allows.
+
 On a cluster, `ReplicaLoop` runs each step with a time limit (a step in sync mode waits for the other
 replicas' gradients), and only the chief saves and writes summaries."""
 import os
@@ -14,14 +18,16 @@ from datasets import tfrecord_integrity
 from engine.cluster import replicas
 from engine.config.options import summary_every_steps
 from engine.model import checkpoints
+from engine.training import summaries
+from engine.training.summary_budget import DetailBudget
 
 
 class Loop:
     """What the loop runs: the session, the graph's ops and the events writer."""
     label = ""  # what the progress lines start with
 
-    def __init__(self, session, train_op, summary_op, global_step, saver, writer, tfrecord_file):
-        self.session, self.train_op, self.summary_op = session, train_op, summary_op
+    def __init__(self, session, train_op, summaries, global_step, saver, writer, tfrecord_file):
+        self.session, self.train_op, self.summaries = session, train_op, summaries  # SummaryOps or None
         self.global_step, self.saver, self.writer = global_step, saver, writer
         self.tfrecord_file = tfrecord_file
 
@@ -29,9 +35,9 @@ class Loop:
         """The path of the checkpoint saved (None where this process saves none)."""
         return checkpoints.save(self.session, self.saver, train_dir, self.global_step)
 
-    def run_step(self, fetches, stop):
+    def run_step(self, fetches, stop, feed=None):
         """The values of `fetches` after one training step; None when the loop is to stop without one."""
-        return self.session.run(fetches)
+        return self.session.run(fetches, feed)
 
     def current_step(self):
         return self.session.run(self.global_step)
@@ -40,7 +46,8 @@ class Loop:
         """The summaries of one more batch (no training step) at `step`: a run that stops early ends its curves
         where its checkpoint is."""
         try:
-            self.writer.add_summary(self.session.run(self.summary_op), step)
+            for summary in self.session.run(self.summaries.fetches, self.summaries.feed(summaries.DETAILS)):
+                self.writer.add_summary(summary, step)
         except tf.errors.OpError:
             pass  # the input stopped: the checkpoint matters more than the last point
 
@@ -57,18 +64,18 @@ class ReplicaLoop(Loop):
         self.label = "%s: " % self.cluster.describe()
         self.steps_run = 0
         if not self.cluster.is_chief:
-            self.summary_op = None
+            self.summaries = None
 
     def save(self, train_dir):
         return super().save(train_dir) if self.cluster.is_chief else None
 
-    def run_step(self, fetches, stop):
+    def run_step(self, fetches, stop, feed=None):
         cluster = self.cluster
         started = told = time.monotonic()
         while True:
             wait = replicas.FIRST_STEP_WAIT_SECS if not self.steps_run else replicas.STEP_WAIT_SECS
             try:
-                values = self.session.run(fetches, options=tf.RunOptions(
+                values = self.session.run(fetches, feed, options=tf.RunOptions(
                     timeout_in_ms=int(1000 * min(wait, cluster.timeout_secs))))
                 self.steps_run += 1
                 return values
@@ -139,12 +146,15 @@ class _Progress:
                "" if not self.loop.label else "; %d batches of this worker" % self.batches))
 
 
-def _run_one(loop, fetches, stop, options, step, start_step):
+def _run_one(loop, fetches, stop, options, step, start_step, feed=None):
     """`loop.run_step`, with a damaged record turned into a UserError naming the file, after saving what
-    was trained."""
+    was trained, and a NaN or an infinity in a histogram into one naming the tensor."""
     try:
-        return loop.run_step(fetches, stop)
+        return loop.run_step(fetches, stop, feed)
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        diverged = summaries.nonfinite_summary_error(error, step + 1)
+        if diverged is not None:  # not saved: the variables may hold the same values
+            raise diverged from None
         user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
         if user_error is None:
             raise
@@ -155,7 +165,7 @@ def _run_one(loop, fetches, stop, options, step, start_step):
 
 def _stop_on_signal(loop, options, step, stop, last_summary_step):
     path = loop.save(options.train_dir)
-    if loop.summary_op is not None and last_summary_step != step:
+    if loop.summaries is not None and last_summary_step != step:
         loop.write_summary(step)
     say("%s%s received: %s at step %d; run the same command again to %s"
         % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
@@ -163,33 +173,67 @@ def _stop_on_signal(loop, options, step, stop, last_summary_step):
     return step, stop.received
 
 
+class _SummarySteps:
+    """Which summaries each step writes (summaries.NONE, SCALARS or DETAILS: summary_due, then the detail
+    budget), and their writing."""
+
+    def __init__(self, loop, options, step):
+        self.ops, self.writer = loop.summaries, loop.writer
+        self.target, self.every_steps = options.max_number_of_steps, summary_every_steps(options)
+        self.every_seconds = options.save_summaries_secs
+        self.start_step = self.last_step = step
+        self.last_time = time.monotonic()
+        self.budget = DetailBudget(self.last_time)
+
+    def fetches(self, train_op):
+        return [train_op] + (self.ops.fetches if self.ops else [])
+
+    def level(self, step, now):
+        if self.ops is None or not summary_due(step, self.start_step, self.target, self.every_steps,
+                                               now - self.last_time, self.every_seconds):
+            return summaries.NONE
+        last = self.target is not None and step + 1 >= self.target
+        return summaries.DETAILS if self.budget.allows(now, last) else summaries.SCALARS
+
+    def feed(self, level):
+        return self.ops.feed(level) if self.ops else None
+
+    def step_done(self, serialized, level, first, started, step):
+        """After the step started at `started` (the run's first: `first`), now at global `step`."""
+        if not first:  # the first step also prepares the graph
+            self.budget.record(time.monotonic() - started, level == summaries.DETAILS)
+        if level != summaries.NONE:
+            for summary in serialized:
+                if summary:
+                    self.writer.add_summary(summary, step)
+            self.last_time, self.last_step = started, step
+
+
 def run_steps(loop, options):
     """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
     name of the signal that stopped it early or None)."""
     step = loop.session.run(loop.global_step)
-    target, every_steps = options.max_number_of_steps, summary_every_steps(options)
+    target = options.max_number_of_steps
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
     progress = _Progress(loop, options, step)
-    last_save = last_summary = time.monotonic()
-    last_summary_step = step
+    written = _SummarySteps(loop, options, step)
+    fetches = written.fetches(loop.train_op)
+    last_save = time.monotonic()
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
-            want_summary = loop.summary_op is not None and summary_due(
-                step, progress.start_step, target, every_steps, now - last_summary, options.save_summaries_secs)
-            fetches = [loop.train_op, loop.summary_op] if want_summary else [loop.train_op]
-            values = _run_one(loop, fetches, stop, options, step, progress.start_step)
+            level = written.level(step, now)
+            values = _run_one(loop, fetches, stop, options, step, progress.start_step, written.feed(level))
             if values is None:  # a cluster step left waiting: a signal came, or the others reached the target
                 step = loop.current_step()
                 if not stop.received:
                     break
             else:
+                first = step == progress.start_step
                 loss, step = values[0]
-                if want_summary:
-                    loop.writer.add_summary(values[1], step)
-                    last_summary, last_summary_step = now, step
+                written.step_done(values[1:], level, first, now, step)
                 if loss != loss:
                     loop.save(options.train_dir)
                     raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
@@ -198,7 +242,7 @@ def run_steps(loop, options):
                 loop.save(options.train_dir)
                 last_save = time.monotonic()
             if stop.received:
-                return _stop_on_signal(loop, options, step, stop, last_summary_step)
+                return _stop_on_signal(loop, options, step, stop, written.last_step)
         path = loop.save(options.train_dir)
     progress.done(step, path)
     return step, None

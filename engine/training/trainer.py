@@ -113,7 +113,7 @@ def train(settings, options, cluster=None):
             run_config.write_config(options.train_dir, config)
         writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
         try:
-            loop_args = (session, ops.train_op, ops.summary_op, ops.global_step, ops.saver, writer,
+            loop_args = (session, ops.train_op, ops.summaries, ops.global_step, ops.saver, writer,
                          settings.tfrecord_file)
             if runtime is None:
                 loop = step_loop.Loop(*loop_args)
