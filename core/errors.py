@@ -25,13 +25,16 @@ def first_line(error, limit=300):
     """The line of an exception that says what went wrong, at most `limit` characters.
 
     TensorFlow's graph execution errors start with "Graph execution error:" and a node trace; the
-    reason comes after the `Node: ...` line, so that is the line returned for them.
+    reason comes after the `Node: ...` line, so that is the line returned for them (or the line after
+    "Graph execution error:" where no node trace came, as for an error inside a tf.data function).
     """
     text = getattr(error, "message", None) or str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for index, line in enumerate(lines):
         if line.startswith("Node: ") and index + 1 < len(lines):
             return lines[index + 1][:limit]
+    if len(lines) > 1 and lines[0] == "Graph execution error:":
+        return lines[1][:limit]
     return (lines[0] if lines else type(error).__name__)[:limit]
 
 

@@ -161,14 +161,27 @@ def damaged_file_error(path, error=None):
                      "or pass --skip_corrupt_records to use the records that read whole" % (path, detail))
 
 
+def _decoding_failed(error):
+    """Whether a TensorFlow error is an image decoder's: raised by the input pipeline (no op, or its
+    iterator), and its reason or the nodes it names speak of decoding. The op-definition traceback that
+    TensorFlow appends (file names such as train_image_classifier.py) is not read: a NaN in a summary
+    histogram is not a damaged TFRecord."""
+    op = getattr(error, "op", None)
+    if op is not None and not op.type.startswith("IteratorGetNext"):
+        return False
+    message = getattr(error, "message", None) or str(error)
+    nodes = " ".join(re.findall(r"\{\{node ([^}]*)\}\}", message))
+    reason = first_line(error, limit=1000)
+    return any(word in (reason + " " + nodes).lower() for word in ("decode", "image", "jpeg"))
+
+
 def reading_error(path, error):
     """The UserError for an error TensorFlow raised while reading the images of TFRecord `path` (a file, a
     pattern or a list): a damaged file (DataLossError) or an image that cannot be decoded; None for any
     other error."""
     if isinstance(error, tf.errors.DataLossError):
         return damaged_file_error(path, error)
-    message = str(error).lower()
-    if isinstance(error, tf.errors.InvalidArgumentError) and ("decode" in message or "image" in message):
+    if isinstance(error, tf.errors.InvalidArgumentError) and _decoding_failed(error):
         return UserError("an image of TFRecord %r cannot be decoded (%s); rebuild it with "
                          "download_and_convert_data.py or pass --skip_corrupt_records" % (path, first_line(error)))
     return None

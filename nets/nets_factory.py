@@ -146,4 +146,5 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False, batch
 
     network_fn.default_image_size = spec.default_image_size
     network_fn.model_name = name
+    network_fn.weight_decay = weight_decay
     return network_fn

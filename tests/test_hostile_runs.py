@@ -164,7 +164,7 @@ def test_evaluation_flags_out_of_range_are_refused_before_anything_is_read(lenet
 
 @pytest.mark.parametrize("summaries, what", [
     (["--save_summaries_steps", "0", "--save_summaries_secs", "100000"], "the loss is "),
-    (["--save_summaries_steps", "1"], "a TensorBoard histogram met NaN or infinity"),
+    (["--save_summaries_steps", "1"], "values (TensorBoard summary "),
 ])
 def test_a_diverging_run_stops_at_that_step_and_its_weights_never_become_the_latest_checkpoint(
         lenet_run, faces, tmp_path, capsys, summaries, what):

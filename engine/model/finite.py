@@ -7,9 +7,6 @@ values, so that one boolean per variable travels, never the weights.
 """
 from core.compat import tf
 
-# TensorFlow's histogram summaries refuse non-finite values with these words (an InvalidArgumentError).
-SUMMARY_MESSAGES = ("Nan in summary histogram", "Infinity in Histogram", "Infinity in summary histogram")
-
 
 class FiniteCheck:
     """Whether each floating-point variable of `variables` holds only finite values. Build it in the graph before
@@ -37,8 +34,3 @@ def describe(names, limit=3):
     shown = ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
     return "NaN or infinity in %d variable%s (%s)" % (len(names), "" if len(names) == 1 else "s", shown)
 
-
-def is_summary_error(error):
-    """Whether a TensorFlow error is a histogram summary refusing NaN or infinity."""
-    text = str(error)
-    return any(words in text for words in SUMMARY_MESSAGES)

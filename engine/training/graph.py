@@ -36,7 +36,7 @@ def input_batch(settings, options, cluster=None):
 class TrainGraph:
     global_step: object
     train_op: object  # (loss, global step) once the step is applied
-    summary_op: object
+    summaries: object  # engine.training.summaries.SummaryOps
     saver: object
     init_op: object
     sync_optimizer: object = None  # tf.train.SyncReplicasOptimizer in a cluster's sync mode
@@ -82,7 +82,7 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, cluster
                 apply_op = optimizer.apply_gradients(gradients, global_step=global_step)
     with tf.control_dependencies([apply_op]):
         train_op = (tf.identity(total_loss, name="train_op"), tf.identity(global_step.read_value()))
-    summary_op = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
-    return TrainGraph(global_step, train_op, summary_op, checkpoints.make_saver(),
+    summary_ops = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
+    return TrainGraph(global_step, train_op, summary_ops, checkpoints.make_saver(),
                       tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()), sync_optimizer,
                       FiniteCheck(tf.global_variables()))

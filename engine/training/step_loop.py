@@ -2,6 +2,10 @@
 checkpoints, and a save before leaving on an interrupt or a damaged record. A run that diverges (a loss, a
 weight or a summary that is NaN or infinite) stops at that step, and no checkpoint of its weights is saved.
 
+Every step runs the same fetches (the training op and both summary sets, engine/training/summaries.py) and
+feeds the summary level it writes: the scalars at the summary steps, the details (histograms, images) at
+those that engine/training/summary_budget.py allows.
+
 On a cluster, `ReplicaLoop` runs each step with a time limit (a step in sync mode waits for the other
 replicas' gradients), and only the chief saves and writes summaries."""
 import math
@@ -10,12 +14,14 @@ import time
 
 from core import signals
 from core.compat import tf
-from core.errors import UserError, first_line
+from core.errors import UserError
 from core.progress import format_duration, say
 from datasets import tfrecord_integrity
 from engine.cluster import replicas
 from engine.config.options import summary_every_steps
 from engine.model import checkpoints, finite
+from engine.training import summaries
+from engine.training.summary_budget import DetailBudget
 
 
 class Loop:
@@ -25,7 +31,7 @@ class Loop:
     saves = True  # whether this process writes the checkpoints
 
     def __init__(self, session, ops, writer, tfrecord_file, last_saved=None):
-        self.session, self.train_op, self.summary_op = session, ops.train_op, ops.summary_op
+        self.session, self.train_op, self.summaries = session, ops.train_op, ops.summaries  # SummaryOps or None
         self.global_step, self.saver, self.finite_check = ops.global_step, ops.saver, ops.finite_check
         self.writer, self.tfrecord_file, self.last_saved = writer, tfrecord_file, last_saved
 
@@ -38,9 +44,9 @@ class Loop:
         """The variables holding NaN or infinity."""
         return self.finite_check.non_finite(self.session)
 
-    def run_step(self, fetches, stop):
+    def run_step(self, fetches, stop, feed=None):
         """The values of `fetches` after one training step; None when the loop is to stop without one."""
-        return self.session.run(fetches)
+        return self.session.run(fetches, feed)
 
     def current_step(self):
         return self.session.run(self.global_step)
@@ -49,7 +55,8 @@ class Loop:
         """The summaries of one more batch (no training step) at `step`: a run that stops early ends its curves
         where its checkpoint is."""
         try:
-            self.writer.add_summary(self.session.run(self.summary_op), step)
+            for summary in self.session.run(self.summaries.fetches, self.summaries.feed(summaries.DETAILS)):
+                self.writer.add_summary(summary, step)
         except tf.errors.OpError:
             pass  # the input stopped: the checkpoint matters more than the last point
 
@@ -67,7 +74,7 @@ class ReplicaLoop(Loop):
         self.steps_run = 0
         self.saves = self.cluster.is_chief
         if not self.cluster.is_chief:
-            self.summary_op = None
+            self.summaries = None
 
     def save(self, train_dir):
         return super().save(train_dir) if self.cluster.is_chief else None
@@ -79,13 +86,13 @@ class ReplicaLoop(Loop):
         except replicas.LOST_ERRORS as error:
             raise replicas.lost(self.cluster, error)
 
-    def run_step(self, fetches, stop):
+    def run_step(self, fetches, stop, feed=None):
         cluster = self.cluster
         started = told = time.monotonic()
         while True:
             wait = replicas.FIRST_STEP_WAIT_SECS if not self.steps_run else replicas.STEP_WAIT_SECS
             try:
-                values = self.session.run(fetches, options=tf.RunOptions(
+                values = self.session.run(fetches, feed, options=tf.RunOptions(
                     timeout_in_ms=int(1000 * min(wait, cluster.timeout_secs))))
                 self.steps_run += 1
                 return values
@@ -180,15 +187,15 @@ def _save(loop, options):
     return loop.save(options.train_dir)
 
 
-def _run_one(loop, fetches, stop, options, step, start_step):
+def _run_one(loop, fetches, stop, options, step, start_step, feed=None):
     """`loop.run_step`, with a damaged record turned into a UserError naming the file, after saving what
-    was trained, and a histogram summary that met NaN into the UserError of a diverged run."""
+    was trained, and a NaN or an infinity in a histogram into the UserError of a diverged run naming the tensor."""
     try:
-        return loop.run_step(fetches, stop)
+        return loop.run_step(fetches, stop, feed)
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-        if finite.is_summary_error(error):
-            raise _diverged(loop, options, loop.current_step(),
-                            "a TensorBoard histogram met NaN or infinity (%s)" % first_line(error)) from None
+        what = summaries.nonfinite_summary(error)
+        if what is not None:  # not saved: the variables may hold the same values
+            raise _diverged(loop, options, step + 1, what) from None
         user_error = tfrecord_integrity.reading_error(loop.tfrecord_file, error)
         if user_error is None:
             raise
@@ -199,7 +206,7 @@ def _run_one(loop, fetches, stop, options, step, start_step):
 
 def _stop_on_signal(loop, options, step, stop, last_summary_step):
     path = _save(loop, options)
-    if loop.summary_op is not None and last_summary_step != step:
+    if loop.summaries is not None and last_summary_step != step:
         loop.write_summary(step)
     say("%s%s received: %s at step %d; run the same command again to %s"
         % (loop.label, stop.received, "saved %s" % os.path.basename(path) if path else "stopped",
@@ -207,41 +214,75 @@ def _stop_on_signal(loop, options, step, stop, last_summary_step):
     return step, stop.received
 
 
+class _SummarySteps:
+    """Which summaries each step writes (summaries.NONE, SCALARS or DETAILS: summary_due, then the detail
+    budget), and their writing."""
+
+    def __init__(self, loop, options, step):
+        self.ops, self.writer = loop.summaries, loop.writer
+        self.target, self.every_steps = options.max_number_of_steps, summary_every_steps(options)
+        self.every_seconds = options.save_summaries_secs
+        self.start_step = self.last_step = step
+        self.last_time = time.monotonic()
+        self.budget = DetailBudget(self.last_time)
+
+    def fetches(self, train_op):
+        return [train_op] + (self.ops.fetches if self.ops else [])
+
+    def level(self, step, now):
+        if self.ops is None or not summary_due(step, self.start_step, self.target, self.every_steps,
+                                               now - self.last_time, self.every_seconds):
+            return summaries.NONE
+        last = self.target is not None and step + 1 >= self.target
+        return summaries.DETAILS if self.budget.allows(now, last) else summaries.SCALARS
+
+    def feed(self, level):
+        return self.ops.feed(level) if self.ops else None
+
+    def step_done(self, serialized, level, first, started, step):
+        """After the step started at `started` (the run's first: `first`), now at global `step`."""
+        if not first:  # the first step also prepares the graph
+            self.budget.record(time.monotonic() - started, level == summaries.DETAILS)
+        if level != summaries.NONE:
+            for summary in serialized:
+                if summary:
+                    self.writer.add_summary(summary, step)
+            self.last_time, self.last_step = started, step
+
+
 def run_steps(loop, options):
     """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
     name of the signal that stopped it early or None)."""
     step = loop.session.run(loop.global_step)
-    target, every_steps = options.max_number_of_steps, summary_every_steps(options)
+    target = options.max_number_of_steps
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
         return step, None
     progress = _Progress(loop, options, step)
-    last_save = last_summary = time.monotonic()
-    last_summary_step = step
+    written = _SummarySteps(loop, options, step)
+    fetches = written.fetches(loop.train_op)
+    last_save = time.monotonic()
     with signals.interrupts(deferred=True) as stop:
         while target is None or step < target:
             now = time.monotonic()
-            want_summary = loop.summary_op is not None and summary_due(
-                step, progress.start_step, target, every_steps, now - last_summary, options.save_summaries_secs)
-            fetches = [loop.train_op, loop.summary_op] if want_summary else [loop.train_op]
-            values = _run_one(loop, fetches, stop, options, step, progress.start_step)
+            level = written.level(step, now)
+            values = _run_one(loop, fetches, stop, options, step, progress.start_step, written.feed(level))
             if values is None:  # a cluster step left waiting: a signal came, or the others reached the target
                 step = loop.current_step()
                 if not stop.received:
                     break
             else:
+                first = step == progress.start_step
                 loss, step = values[0]
+                written.step_done(values[1:], level, first, now, step)
                 if not math.isfinite(loss):
                     raise _diverged(loop, options, step, "the loss is %s" % loss)
-                if want_summary:
-                    loop.writer.add_summary(values[1], step)
-                    last_summary, last_summary_step = now, step
                 progress.step_done(step, loss)
             if time.monotonic() - last_save >= options.save_interval_secs:
                 _save(loop, options)
                 last_save = time.monotonic()
             if stop.received:
-                return _stop_on_signal(loop, options, step, stop, last_summary_step)
+                return _stop_on_signal(loop, options, step, stop, written.last_step)
         path = _save(loop, options)
     progress.done(step, path)
     return step, None

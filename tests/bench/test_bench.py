@@ -56,6 +56,7 @@ def test_smoke_suite_runs_every_benchmark_and_writes_the_json(tmp_path, capsys):
     training = report["benchmarks"]["training"]["result"]
     assert {"ours_tfrecord", "ours_memory", "keras_fp32"} <= set(training["images_per_s"])
     assert "input_pipeline_overhead" in training
+    assert training["command_seconds_per_step"]["none"] > 0  # the command timed from outside, as a user sees it
     assert len(by_benchmark["label_image"]) == 4 and len(by_benchmark["conversion"]) == 1
     assert report["benchmarks"]["memory"]["result"]["peak_rss_mib"]["ours"] > 0
     assert len(report["benchmarks"]["models"]["result"]["models"]) == 2
