@@ -15,6 +15,7 @@ from engine.config.options import (
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
+    ValidationOptions,
     default_optimizer,
     from_args,
 )
@@ -37,9 +38,26 @@ def _check_flags(args):
     if args.dataset_split_name != "train":
         raise UserError("training reads the train split; --dataset_split_name %r is for evaluation"
                         % args.dataset_split_name)
-    for name in ("batch_size", "num_clones", "log_every_n_steps"):
-        if getattr(args, name) < 1:
+    for name in ("batch_size", "num_clones", "log_every_n_steps", "eval_every_n_steps", "early_stopping_patience"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserError("--%s must be at least 1, got %d" % (name, getattr(args, name)))
+    if args.warmup_epochs < 0 or args.early_stopping_min_delta < 0:
+        flag = "--warmup_epochs" if args.warmup_epochs < 0 else "--early_stopping_min_delta"
+        raise UserError("%s must be 0 or more, got %g" % (flag, getattr(args, flag[2:])))
+    validating = args.eval_every_n_steps or args.eval_interval_secs
+    if args.eval_interval_secs is not None and args.eval_interval_secs <= 0:
+        raise UserError("--eval_interval_secs must be more than 0, got %g" % args.eval_interval_secs)
+    for name in ("best_metric", "early_stopping_patience"):
+        if getattr(args, name) is not None and not validating:
+            raise UserError("--%s works on the evaluations of the val part during training: add --eval_every_n_steps "
+                            "N (or --eval_interval_secs S)" % name)
+
+
+def _check_cluster(cluster, args):
+    if cluster is not None and (args.eval_every_n_steps or args.eval_interval_secs):
+        raise UserError("validation inside training runs in a single training process; on a cluster, follow the "
+                        "training with eval_image_classifier.py --checkpoint_path %s --eval_interval_secs 60 "
+                        "--dataset_split_name val, which keeps the best checkpoint the same way" % args.train_dir)
 
 
 def resolve_training(args):
@@ -48,6 +66,7 @@ def resolve_training(args):
     if cluster is not None and cluster.job_name == "ps":
         return TrainingRun(None, from_args(TrainOptions, args), cluster)
     _check_flags(args)
+    _check_cluster(cluster, args)
     resuming = latest_checkpoint(args.train_dir) is not None
     settings, recorded = settings_module.resolve_recorded(args, args.train_dir, "train", compare=resuming,
                                                           optimizer=args.optimizer)
@@ -66,4 +85,4 @@ def training_options(args, resumed=None, recorded=None):
     mixed_precision = args.mixed_precision or recorded.get("mixed_precision") or "none"
     optimization = from_args(OptimizerOptions, args, optimizer=optimizer, opt_epsilon=epsilon)
     return from_args(TrainOptions, args, optimization=optimization, schedule=from_args(LearningRateOptions, args),
-                     mixed_precision=mixed_precision)
+                     validation=from_args(ValidationOptions, args), mixed_precision=mixed_precision)

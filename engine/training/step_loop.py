@@ -114,6 +114,12 @@ class _Progress:
         self.start = self.last_time = time.monotonic()
         self.start_step = self.last_step = step
         self.batches = self.last_batches = 0  # the steps this process ran (a cluster's global step counts everyone's)
+        self.paused = 0.0  # seconds spent validating, left out of the rates
+
+    def pause(self, seconds):
+        """Leaves `seconds` (spent validating) out of the sec/step, images/s and ETA of the lines."""
+        self.last_time += seconds
+        self.paused += seconds
 
     def step_done(self, step, loss):
         self.batches += 1
@@ -131,11 +137,12 @@ class _Progress:
         self.last_time, self.last_step, self.last_batches = now, step, self.batches
 
     def done(self, step, path):
-        elapsed = time.monotonic() - self.start
-        say("%sdone: step %d, %s (%.1f images/s over %s%s)"
+        elapsed = time.monotonic() - self.start - self.paused
+        say("%sdone: step %d, %s (%.1f images/s over %s%s%s)"
             % (self.loop.label, step,
                "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
                self.batches * self.options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
+               ", and %s validating" % format_duration(self.paused) if self.paused else "",
                "" if not self.loop.label else "; %d batches of this worker" % self.batches))
 
 
@@ -163,13 +170,28 @@ def _stop_on_signal(loop, options, step, stop, last_summary_step):
     return step, stop.received
 
 
-def run_steps(loop, options):
-    """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
-    name of the signal that stopped it early or None)."""
+def _validate(loop, options, validator, progress):
+    """Saves the current step and evaluates it on the val part (engine/training/validation.py); returns the
+    Verdict."""
+    path = loop.save(options.train_dir)
+    started = time.monotonic()
+    verdict = validator.validate(path, int(loop.current_step()))
+    progress.pause(time.monotonic() - started)
+    return verdict
+
+
+def run_steps(loop, options, validator=None):
+    """Trains until `options.max_number_of_steps` (None: until interrupted), validating with `validator`
+    (engine/training/validation.py) when one is given. Returns (final global step, name of the signal that
+    stopped it early or None); early stopping returns as the last step does."""
     step = loop.session.run(loop.global_step)
     target, every_steps = options.max_number_of_steps, summary_every_steps(options)
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
+        return step, None
+    if validator is not None and validator.selection.exhausted:
+        say("early stopping stopped this run already (%d evaluations without progress): nothing to do; %s. Raise "
+            "--early_stopping_patience, or drop it, to train on" % (validator.selection.stale, validator.summary()))
         return step, None
     progress = _Progress(loop, options, step)
     last_save = last_summary = time.monotonic()
@@ -194,11 +216,20 @@ def run_steps(loop, options):
                     loop.save(options.train_dir)
                     raise UserError("the loss became NaN at step %d: lower --learning_rate" % step)
                 progress.step_done(step, loss)
+            if stop.received:
+                return _stop_on_signal(loop, options, step, stop, last_summary_step)
+            if validator is not None and validator.due(step) and step != target:
+                verdict = _validate(loop, options, validator, progress)
+                last_save = time.monotonic()
+                if verdict.stop:
+                    say(validator.stopped_message(verdict))
+                    progress.done(step, loop.save(options.train_dir))
+                    return step, None
             if time.monotonic() - last_save >= options.save_interval_secs:
                 loop.save(options.train_dir)
                 last_save = time.monotonic()
-            if stop.received:
-                return _stop_on_signal(loop, options, step, stop, last_summary_step)
         path = loop.save(options.train_dir)
+        if validator is not None and validator.last_step != step:
+            _validate(loop, options, validator, progress)
     progress.done(step, path)
     return step, None
