@@ -11,6 +11,7 @@ import eval_image_classifier
 import train_image_classifier
 from core.cli import run_main
 from core.compat import tf
+from datasets import tfrecord_stats
 from tests.export_support import export
 from tests.label_support import json_scores, label
 
@@ -95,12 +96,19 @@ def test_a_seeded_run_trains_the_same_weights_with_or_without_validation(faces, 
     assert train(faces, tmp_path / "plain", 6, *extra) == 0
     assert train(faces, tmp_path / "validated", 6, *extra, "--eval_every_n_steps", "2") == 0
     assert "validation: mAP" in capsys.readouterr().out
-    plain, validated = variables(tmp_path / "plain" / "model.ckpt-6"), variables(tmp_path / "validated" / "model.ckpt-6")
+    plain = variables(tmp_path / "plain" / "model.ckpt-6")
+    validated = variables(tmp_path / "validated" / "model.ckpt-6")
     assert set(plain) == set(validated)
     for name in plain:
         np.testing.assert_array_equal(plain[name], validated[name], err_msg=name)
     assert sorted(curve(str(tmp_path / "validated" / "eval_val"))) == [2, 4, 6]
-    # Evaluation following the run on the val part keeps the best the same way.
+    validated = json.load(open(tmp_path / "validated" / "eval_val" / "metrics.json", encoding="utf-8"))
+    assert validated["num_images"] == tfrecord_stats.scan(faces.tfrecord, "val", 25.0, val_percentage=10.0)[
+        "num_images"] > 0  # the images of the val part, not of the test part
+    # Evaluation following the run keeps the best the same way on the val part, and never on the test part.
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(tmp_path / "plain"), "--eval_interval_secs",
+                                                 "0.5", "--timeout", "1"]) == 0
+    assert os.path.isdir(tmp_path / "plain" / "eval") and not os.path.exists(tmp_path / "plain" / "best")
     assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(tmp_path / "plain"), "--eval_interval_secs",
                                                  "0.5", "--timeout", "1", "--dataset_split_name", "val"]) == 0
     record = json.load(open(tmp_path / "plain" / "best" / "best.json", encoding="utf-8"))
