@@ -29,14 +29,16 @@ DEFAULT_OPTIMIZER = "rmsprop"
 # --opt_epsilon when not given: research/slim's 1.0 for RMSProp (its only default, meant for RMSProp: with
 # Adam it makes steps about 1000 times too small), each optimizer's own elsewhere (TensorFlow's defaults).
 OPT_EPSILON_DEFAULTS = {"rmsprop": 1.0, "adam": 1e-8, "adadelta": 1e-8}
+SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
+
+
 # The metric of the val part that chooses the best checkpoint (--best_metric), per label mode: (its default, the
 # metrics it may be). Each is a scalar of engine/evaluation/metrics.py's results in that mode (tests/engine/
-# test_metrics.py checks it), and higher is better for each. A new label mode adds its row here.
+# test_selection.py checks it), and higher is better for each. A new label mode adds its row here.
 BEST_METRICS = {
     label_modes.SINGLE: ("Accuracy", ("Accuracy", "mean_f1")),
     label_modes.MULTI: ("mAP", ("mAP", "Accuracy", "exact_match", "mean_f1")),
 }
-SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more than 10 times as many steps
 
 
 def default_optimizer(name):

@@ -159,15 +159,18 @@ def recover(saver, train_dir):
             shutil.rmtree(os.path.join(train_dir, name), ignore_errors=True)
 
 
-def save(session, saver, train_dir, global_step):
+def save(session, saver, train_dir, global_step, write_meta_graph=True):
     """Saves a checkpoint of the current step; a UserError when it cannot be written (disk full), with the
-    last complete checkpoint left as the one TensorFlow's checkpoint state file names."""
+    last complete checkpoint left as the one TensorFlow's checkpoint state file names. Without
+    `write_meta_graph`, no `.meta` file (the graph, which nothing here reads back; writing it takes most of a
+    save's time)."""
     step = session.run(global_step)
     latest = latest_checkpoint(train_dir)
     if latest and latest.endswith("-%d" % step):
         return latest  # already saved: writing it again could only damage it
     try:
-        return saver.save(session, os.path.join(train_dir, CHECKPOINT_BASENAME), global_step=step)
+        return saver.save(session, os.path.join(train_dir, CHECKPOINT_BASENAME), global_step=step,
+                          write_meta_graph=write_meta_graph)
     except (tf.errors.OpError, OSError) as error:
         _remove_failed_save(train_dir, step)
         raise UserError("cannot save the checkpoint of step %d in %s (%s): is the disk full? %s; free some "

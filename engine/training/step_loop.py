@@ -25,9 +25,9 @@ class Loop:
         self.global_step, self.saver, self.writer = global_step, saver, writer
         self.tfrecord_file = tfrecord_file
 
-    def save(self, train_dir):
+    def save(self, train_dir, write_meta_graph=True):
         """The path of the checkpoint saved (None where this process saves none)."""
-        return checkpoints.save(self.session, self.saver, train_dir, self.global_step)
+        return checkpoints.save(self.session, self.saver, train_dir, self.global_step, write_meta_graph)
 
     def run_step(self, fetches, stop):
         """The values of `fetches` after one training step; None when the loop is to stop without one."""
@@ -59,8 +59,8 @@ class ReplicaLoop(Loop):
         if not self.cluster.is_chief:
             self.summary_op = None
 
-    def save(self, train_dir):
-        return super().save(train_dir) if self.cluster.is_chief else None
+    def save(self, train_dir, write_meta_graph=True):
+        return super().save(train_dir, write_meta_graph) if self.cluster.is_chief else None
 
     def run_step(self, fetches, stop):
         cluster = self.cluster
@@ -171,10 +171,10 @@ def _stop_on_signal(loop, options, step, stop, last_summary_step):
 
 
 def _validate(loop, options, validator, progress):
-    """Saves the current step and evaluates it on the val part (engine/training/validation.py); returns the
-    Verdict."""
-    path = loop.save(options.train_dir)
+    """Saves the current step (without the .meta graph file, half of a validation's time otherwise) and evaluates
+    it on the val part (engine/training/validation.py); returns the Verdict. Both are left out of the rates."""
     started = time.monotonic()
+    path = loop.save(options.train_dir, write_meta_graph=False)
     verdict = validator.validate(path, int(loop.current_step()))
     progress.pause(time.monotonic() - started)
     return verdict
