@@ -27,13 +27,12 @@ TARGET_OVERHEAD = 5  # percent of the training time
 
 
 def run(smoke=False, **overrides):
+    from bench.bench_training import OurTraining
     from core.progress import say
     from datasets import tfrecord_stats
     from engine.config.options import TrainOptions, ValidationOptions
     from engine.model import checkpoints
     from engine.training.validation import Validator
-
-    from bench.bench_training import OurTraining
 
     config = dict(SMOKE if smoke else FULL, **overrides)
     batch_size, every = config["batch_size"], config["eval_every_n_steps"]
