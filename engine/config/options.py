@@ -37,7 +37,7 @@ SUMMARY_STEPS = 100  # --save_summaries_steps when not given, for runs of more t
 # test_selection.py checks it), and higher is better for each. A new label mode adds its row here.
 BEST_METRICS = {
     label_modes.SINGLE: ("Accuracy", ("Accuracy", "mean_f1")),
-    label_modes.MULTI: ("mAP", ("mAP", "Accuracy", "exact_match", "mean_f1")),
+    label_modes.MULTI: ("Accuracy", ("Accuracy", "mAP", "exact_match", "mean_f1")),
 }
 
 

@@ -43,24 +43,24 @@ def evaluate_all(selection, run, values):
             for step, value in enumerate(values, start=1)]
 
 
-def test_the_first_best_is_kept_where_rotation_cannot_delete_it_and_patience_stops_after_the_peak(tmp_path):
+def test_the_best_is_kept_where_rotation_cannot_delete_it_and_patience_stops_after_the_peak(tmp_path):
     run = Run(tmp_path)
     selection = Selection(run.train_dir, "mAP", "val", "multi", patience=3)
-    verdicts = evaluate_all(selection, run, [0.5, 0.7, 0.9, 0.85, 0.9, 0.6])
-    assert [v.improved for v in verdicts] == [True, True, True, False, False, False]  # a tie keeps the earlier
-    assert [v.stale for v in verdicts] == [0, 0, 0, 1, 2, 3]
-    assert [v.stop for v in verdicts] == [False] * 5 + [True]
-    assert not os.path.exists(os.path.join(run.train_dir, "model.ckpt-3.index"))  # rotated away in train_dir
+    verdicts = evaluate_all(selection, run, [0.5, 0.7, 0.9, 0.85, 0.9, 0.6, 0.7])
+    assert [v.improved for v in verdicts] == [True, True, True, False, True, False, False]  # a tie: the later
+    assert [v.stale for v in verdicts] == [0, 0, 0, 1, 2, 3, 4]  # a tie is no progress
+    assert [v.stop for v in verdicts] == [False] * 5 + [True, True]
+    assert not os.path.exists(os.path.join(run.train_dir, "model.ckpt-5.index"))  # rotated away in train_dir
     best = tf.train.latest_checkpoint(best_checkpoint.best_dir(run.train_dir))
-    assert best == verdicts[-1].best_path == os.path.join(run.train_dir, "best", "model.ckpt-3")
-    assert value_of(best) == 3.0
+    assert best == verdicts[-1].best_path == os.path.join(run.train_dir, "best", "model.ckpt-5")
+    assert value_of(best) == 5.0
     assert sorted(os.listdir(os.path.join(run.train_dir, "best"))) == [
-        "best.json", "checkpoint", "model.ckpt-3.data-00000-of-00001", "model.ckpt-3.index", "model.ckpt-3.meta",
+        "best.json", "checkpoint", "model.ckpt-5.data-00000-of-00001", "model.ckpt-5.index", "model.ckpt-5.meta",
         "train_config.json"]
     record = best_checkpoint.read_record(run.train_dir)
-    assert (record["global_step"], record["value"], record["checkpoint"], record["metric"]) == (3, 0.9,
-                                                                                                "model.ckpt-3", "mAP")
-    assert record["last"] == {"global_step": 6, "value": 0.6} and record["stale_evaluations"] == 3
+    assert (record["global_step"], record["value"], record["checkpoint"], record["metric"]) == (5, 0.9,
+                                                                                                "model.ckpt-5", "mAP")
+    assert record["last"] == {"global_step": 7, "value": 0.7} and record["stale_evaluations"] == 4
 
 
 def test_early_stopping_counts_evaluations_that_gain_less_than_min_delta_while_the_best_still_follows(tmp_path):
