@@ -223,6 +223,8 @@ def run_steps(loop, options, validator=None):
                 last_save = time.monotonic()
                 if verdict.stop:
                     say(validator.stopped_message(verdict))
+                    if last_summary_step != step:  # the curves end where the checkpoint is
+                        loop.write_summary(step)
                     progress.done(step, loop.save(options.train_dir))
                     return step, None
             if time.monotonic() - last_save >= options.save_interval_secs:
