@@ -1,5 +1,6 @@
 """Validation benchmark: what validating inside training (--eval_every_n_steps) costs at the demo's settings
-(scripts/demo.sh: mobilenet_v1_050 at 96 px, batch 16, 400 generated faces of 128 px, the val part's 10%).
+(scripts/demo.sh: mobilenet_v1_050 at 128 px with cifarnet preprocessing, batch 16, 400 generated faces of 128
+px, the val part's 10%).
 
     python -m bench.bench_validation            # the demo's settings, a validation every 100 steps
     python -m bench.bench_validation --smoke    # mobilenet_v1_025 at 64, a few steps
@@ -19,7 +20,7 @@ import time
 
 from bench import common
 
-FULL = dict(model_name="mobilenet_v1_050", image_size=96, face_size=128, preprocessing="inception", batch_size=16,
+FULL = dict(model_name="mobilenet_v1_050", image_size=128, face_size=128, preprocessing="cifarnet", batch_size=16,
             images=400, eval_every_n_steps=100, steps=20, rounds=5, warmup=3)
 SMOKE = dict(model_name="mobilenet_v1_025", image_size=64, face_size=64, preprocessing="inception", batch_size=4,
              images=40, eval_every_n_steps=10, steps=2, rounds=1, warmup=1)
@@ -45,7 +46,7 @@ def run(smoke=False, **overrides):
         stats = tfrecord_stats.scan(tfrecord, "train", 25.0, val_percentage=10.0)
         val_images = tfrecord_stats.scan(tfrecord, "val", 25.0, val_percentage=10.0)["num_images"]
         label_mode = "multi" if stats["max_labels_per_image"] > 1 else "single"
-        training = OurTraining(settings, label_mode, stats["num_images"], batch_size)
+        training = OurTraining(settings, label_mode, stats["num_images"], batch_size, seed=1)  # seeded, as the demo
         options = TrainOptions(train_dir=train_dir, batch_size=batch_size,
                                validation=ValidationOptions(eval_every_n_steps=every))
         validator = Validator(settings, label_mode, options)
