@@ -11,14 +11,16 @@ train:output/,eval:output_eval/`):
     python eval_image_classifier.py --model_name inception_v3 --eval_dir output_eval/ \
         --checkpoint_path output/ --batch_size 8 --eval_image_size 250
 
-With --eval_interval_secs or --timeout it follows a training run, evaluating each new checkpoint.
+With --eval_interval_secs or --timeout it follows a training run, evaluating each new checkpoint; following it
+on the val part (--dataset_split_name val) also keeps its best checkpoint in output/best/ (by --best_metric).
+--checkpoint_path output/best evaluates that best checkpoint.
 """
 import argparse
 import sys
 
 from core.cli import run_main
 from engine.config.flags import add_ignored_flags, dataset_parser, model_parser, parse_args, script_parser
-from engine.config.options import EvalOptions, add_flags
+from engine.config.options import EvalOptions, ValidationOptions, add_flags
 
 # research/slim's flags accepted and ignored, with a warning (engine/config/flags.py says why each does nothing).
 IGNORED_FLAGS = ("quantize", "dataset_name", "dataset_dir")
@@ -32,6 +34,7 @@ def build_parser():
                        "(default: %(default)s)")
     add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision",
                                    "eval_interval_secs", "timeout"))
+    add_flags(group, ValidationOptions, ("best_metric",))
     group.add_argument("--master", default="", help=argparse.SUPPRESS)
     add_ignored_flags(group, IGNORED_FLAGS)
     return parser
@@ -47,7 +50,8 @@ def main(argv=None):
         return 0
     with evaluate.Evaluator(run.settings, run.label_mode, run.options) as evaluator:
         if run.following:
-            evaluate.follow(evaluator, run.checkpoint_dir, run.eval_dir, run.interval_secs, run.timeout_secs)
+            evaluate.follow(evaluator, run.checkpoint_dir, run.eval_dir, run.interval_secs, run.timeout_secs,
+                            run.selection)
         else:
             evaluate.evaluate_once(evaluator, run.checkpoint, run.eval_dir)
     return 0

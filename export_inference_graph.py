@@ -53,8 +53,9 @@ def build_parser():
                         "checkpoint) for --frozen_graph; the model, image size, classes and label mode "
                         "then default to its train_config.json (default: none)")
     output.add_argument("--moving_average_decay", type=float, default=None,
-                        help="set when training used it: freeze the moving averages of the weights "
-                        "(with --frozen_graph; default: the weights themselves)")
+                        help="freeze the moving averages of the weights training kept with this decay (default: "
+                        "the training run's --moving_average_decay, recorded in its train_config.json; 0: the "
+                        "weights themselves)")
     add_bool_flag(output, "metadata_json", True,
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")

@@ -11,7 +11,8 @@ and --input_std override it (with a mean or std: resize to height x width, then 
 within --max_image_bytes and --max_image_pixels (checked from the header, before decoding), and links from
 the folder to files outside it are followed only with --follow_links.
 --graph may also be a SavedModel directory, a TFLite or an ONNX model from export_inference_graph.py,
-recognised by its content (engine/inference/runtimes.py); the output is the same.
+recognised by its content (engine/inference/runtimes.py), or a training directory or its best/ (its latest
+checkpoint, frozen in memory as export_inference_graph.py would); the output is the same.
 """
 import os
 import sys
@@ -33,7 +34,8 @@ def build_parser():
     group.add_argument("--graph", required=True,
                        help="model from export_inference_graph.py, recognised by its content: a frozen graph "
                        "(.pb, also freeze_graph's), a SavedModel directory, a TFLite model (run with LiteRT) or "
-                       "an ONNX model (run with onnxruntime)")
+                       "an ONNX model (run with onnxruntime); or a training directory, or its best/ (its latest "
+                       "checkpoint, frozen in memory)")
     group.add_argument("--labels", default=None,
                        help="labels file: one name per line, or the `N:name` classes file (default: the class "
                        "names the export recorded)")
@@ -65,6 +67,13 @@ def build_parser():
     add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]}")
     read_limits.add_flags(parser, "reading the images")
     return parser
+
+
+def _freeze_checkpoint_dir(directory):
+    """A training directory (or its best/) as a frozen graph, in memory: network code is loaded only here."""
+    from engine.export.setup import freeze_checkpoint_dir
+
+    return freeze_checkpoint_dir(directory)
 
 
 def _label_names(args, meta, num_outputs):
@@ -121,7 +130,8 @@ def main(argv=None):
     from engine.model import inputs
 
     paths = labeling.list_images(args.image)
-    classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer, args.mixed_precision)
+    classifier, meta = runtimes.open_model(args.graph, args.input_layer, args.output_layer, args.mixed_precision,
+                                           freeze=_freeze_checkpoint_dir)
     if not meta and args.input_mean is None and args.input_std is None:
         warn("%s records no export metadata: scaling pixels as (x - %g) / %g; pass --input_mean and "
              "--input_std to match the training" % (args.graph, DEFAULT_MEAN, DEFAULT_STD))

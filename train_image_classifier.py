@@ -14,6 +14,7 @@ from engine.config.options import (
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
+    ValidationOptions,
     add_flags,
 )
 
@@ -48,6 +49,11 @@ def build_parser():
     rate = parser.add_argument_group("learning rate")
     add_flags(rate, LearningRateOptions, [f.name for f in dataclasses.fields(LearningRateOptions)])
     add_flags(rate, TrainOptions, ("label_smoothing", "moving_average_decay"))
+
+    validation = parser.add_argument_group(
+        "validation", "the val part of the split evaluated during training (train_dir/eval_val/), the best "
+        "checkpoint kept in train_dir/best/, early stopping")
+    add_flags(validation, ValidationOptions, [f.name for f in dataclasses.fields(ValidationOptions)])
 
     fine_tuning = parser.add_argument_group("fine-tuning")
     add_flags(fine_tuning, TrainOptions, ("checkpoint_path", "checkpoint_exclude_scopes", "trainable_scopes",

@@ -49,7 +49,7 @@ class OurTraining:
     """A training graph and its session; `step()` runs one training step."""
 
     def __init__(self, settings, label_mode, num_images, batch_size, mixed_precision="none", bf16_method=None,
-                 arrays=None):
+                 arrays=None, seed=None):
         from core.compat import tf
         from engine.config.options import TrainOptions
         from engine.model import mixed_precision as mp
@@ -57,7 +57,9 @@ class OurTraining:
 
         self.graph = tf.Graph()
         with self.graph.as_default():
-            options = TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision)
+            options = TrainOptions(train_dir="", batch_size=batch_size, mixed_precision=mixed_precision, seed=seed)
+            if seed is not None:
+                tf.set_random_seed(seed)
             if arrays is None:
                 batch = training_graph.input_batch(settings, options)
             else:

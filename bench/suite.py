@@ -31,6 +31,7 @@ DEFAULT_OUTPUT = os.path.join(ROOT, "bench", "results.json")
 BENCHMARKS = {
     "conversion": "bench.bench_conversion",
     "training": "bench.bench_training",
+    "validation": "bench.bench_validation",
     "evaluation": "bench.bench_evaluation",
     "label_image": "bench.bench_label_image",
     "memory": "bench.bench_memory",

@@ -78,18 +78,27 @@ def build_dataset(tfrecord_file, split, num_classes, preprocess_fn, image_size, 
             records = records.cache()
         records = records.shuffle(options.shuffle_buffer, seed=options.seed, reshuffle_each_iteration=True).repeat()
 
-    def load(serialized):
+    def parse(serialized):
         features = fmt.parse_example(serialized)
-        image = preprocess_fn(decode_image(features[fmt.ENCODED]), image_size, image_size)
-        image.set_shape([image_size, image_size, 3])
         return {
-            "images": tf.cast(image, tf.float32),
+            "images": decode_image(features[fmt.ENCODED]),
             "labels": multi_hot(features[fmt.LABEL], num_classes, options.labels_offset),
             "filenames": features[fmt.FILENAME],
         }
 
+    def preprocess(example):
+        image = preprocess_fn(example["images"], image_size, image_size)
+        image.set_shape([image_size, image_size, 3])
+        return dict(example, images=tf.cast(image, tf.float32))
+
     threads = tf.data.AUTOTUNE if options.num_preprocessing_threads <= 0 else options.num_preprocessing_threads
-    dataset = records.map(load, num_parallel_calls=threads, deterministic=not is_training)
+    if is_training and options.seed is not None:
+        # Reproducible: a random op's kernel draws for whichever call comes first, so the random preprocessing
+        # runs one image at a time, in order, after the decoding (in parallel, the costly part).
+        dataset = records.map(parse, num_parallel_calls=threads, deterministic=True).map(preprocess)
+    else:
+        dataset = records.map(lambda serialized: preprocess(parse(serialized)), num_parallel_calls=threads,
+                              deterministic=not is_training)
     if options.skip_corrupt_records:
         dataset = dataset.ignore_errors()
     dataset = dataset.batch(batch_size, drop_remainder=is_training)

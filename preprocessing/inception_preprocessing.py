@@ -92,8 +92,11 @@ def distorted_bounding_box_crop(image, bbox, min_object_covered=0.1, aspect_rati
                                 area_range=(0.05, 1.0), max_attempts=100, scope=None):
     """Crops a random box that covers `min_object_covered` of `bbox`; returns (crop, box)."""
     with tf.name_scope(scope, "distorted_bounding_box_crop", [image, bbox]):
+        # TensorFlow's sample_distorted_bounding_box ignores the graph's random seed unless given its own:
+        # the op seed that every other random op takes from the graph seed (None, None when it has none).
+        seed, seed2 = tf.get_seed(None)
         begin, size, box = tf.image.sample_distorted_bounding_box(
-            tf.shape(image), bounding_boxes=bbox, min_object_covered=min_object_covered,
+            tf.shape(image), bounding_boxes=bbox, seed=seed, seed2=seed2, min_object_covered=min_object_covered,
             aspect_ratio_range=aspect_ratio_range, area_range=area_range,
             max_attempts=max_attempts, use_image_if_no_bounding_boxes=True)
         return tf.slice(image, begin, size), box

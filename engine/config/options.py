@@ -9,9 +9,10 @@ import dataclasses
 import math
 
 from core.errors import UserError
+from datasets import label_modes
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
-DECAY_TYPES = ("fixed", "exponential", "polynomial")
+DECAY_TYPES = ("fixed", "exponential", "polynomial", "cosine")  # research/slim's three, and a cosine
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
 
@@ -89,6 +90,13 @@ def _ranged_values(record):
 def _ranged(default, valid, **metadata):
     """A dataclass field with `default` and the Range `valid`."""
     return dataclasses.field(default=default, metadata=dict(metadata, range=valid))
+# The metric of the val part that chooses the best checkpoint (--best_metric), per label mode: (its default, the
+# metrics it may be). Each is a scalar of engine/evaluation/metrics.py's results in that mode (tests/engine/
+# test_selection.py checks it), and higher is better for each. A new label mode adds its row here.
+BEST_METRICS = {
+    label_modes.SINGLE: ("Accuracy", ("Accuracy", "mean_f1")),
+    label_modes.MULTI: ("Accuracy", ("Accuracy", "mAP", "exact_match", "mean_f1")),
+}
 
 
 def default_optimizer(name):
@@ -123,11 +131,58 @@ class OptimizerOptions:
 
 @dataclasses.dataclass
 class LearningRateOptions:
-    learning_rate_decay_type: str = dataclasses.field(default="exponential", metadata={"choices": DECAY_TYPES})
+    learning_rate_decay_type: str = dataclasses.field(default="exponential", metadata={
+        "choices": DECAY_TYPES,
+        "help": "fixed; exponential (research/slim's: times --learning_rate_decay_factor every "
+                "--num_epochs_per_decay epochs); polynomial (linear to --end_learning_rate in --num_epochs_per_decay "
+                "epochs); cosine (from --learning_rate at the end of the warmup to --end_learning_rate at "
+                "--max_number_of_steps)"})
     learning_rate: float = _ranged(0.01, NOT_NEGATIVE, help="initial learning rate")
-    end_learning_rate: float = _ranged(0.0001, NOT_NEGATIVE, help="minimal learning rate of the polynomial decay")
+    end_learning_rate: float = _ranged(0.0001, NOT_NEGATIVE,
+                                       help="the learning rate the polynomial and cosine decays end at")
     learning_rate_decay_factor: float = _ranged(0.94, Range(0, 1, low_open=True))
     num_epochs_per_decay: float = _ranged(2.0, POSITIVE)
+    warmup_epochs: float = _ranged(0.0, NOT_NEGATIVE, help="epochs of linear warmup before any decay type: the rate "
+                                   "climbs to what the decay gives at the end of the warmup")
+
+
+def best_metric(label_mode, requested=None):
+    """The metric that chooses the best checkpoint of a `label_mode` run: `requested` (--best_metric) once checked
+    against BEST_METRICS, else the mode's default."""
+    default, allowed = BEST_METRICS[label_mode]
+    if requested is None:
+        return default
+    if requested not in allowed:
+        raise UserError("--best_metric %s is not a metric of %s models; use one of %s (default: %s)"
+                        % (requested, label_mode + "-label", ", ".join(allowed), default))
+    return requested
+
+
+def _best_metric_help():
+    return ("metric of the val part that chooses train_dir/best/, higher is better (default: %s)" % "; ".join(
+        "%s for %s-label runs, or %s" % (default, mode, ", ".join(name for name in allowed if name != default))
+        for mode, (default, allowed) in BEST_METRICS.items()))
+
+
+@dataclasses.dataclass
+class ValidationOptions:
+    """Validation inside training (engine/training/validation.py): the val part evaluated as
+    eval_image_classifier.py --dataset_split_name val would, the best checkpoint kept, early stopping."""
+    eval_every_n_steps: int = _ranged(None, AT_LEAST_ONE, help=(
+        "evaluate the val part every this many steps, in the training process, and keep the best "
+        "checkpoint in train_dir/best/ (default: no validation)"))
+    eval_interval_secs: float = _ranged(None, POSITIVE, help=(
+        "evaluate the val part at least every this many seconds (default: by steps only)"))
+    best_metric: str = dataclasses.field(default=None, metadata={"help": _best_metric_help()})
+    early_stopping_patience: int = _ranged(None, AT_LEAST_ONE, help=(
+        "stop when this many evaluations in a row have not beaten the best by more than "
+        "--early_stopping_min_delta (default: train to --max_number_of_steps)"))
+    early_stopping_min_delta: float = _ranged(0.0, NOT_NEGATIVE, help=(
+        "the least gain of --best_metric that counts as progress for early stopping"))
+
+    @property
+    def enabled(self):
+        return bool(self.eval_every_n_steps or self.eval_interval_secs)
 
 
 @dataclasses.dataclass
@@ -144,6 +199,7 @@ class TrainOptions:
         None, DECAY, help="keep moving averages of the model variables with this decay (default: none)")
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
     schedule: LearningRateOptions = dataclasses.field(default_factory=LearningRateOptions)
+    validation: ValidationOptions = dataclasses.field(default_factory=ValidationOptions)
     checkpoint_path: str = dataclasses.field(
         default=None, metadata={"help": "checkpoint (file or directory) to start from (default: none, train from "
                                          "scratch)"})
@@ -167,7 +223,9 @@ class TrainOptions:
     save_interval_secs: float = _ranged(600, NOT_NEGATIVE, help="seconds between checkpoints")
     skip_corrupt_records: bool = dataclasses.field(default=False, metadata={
         "help": "skip TFRecord records that cannot be read or decoded instead of stopping"})
-    seed: int = _ranged(None, Range(0, 2 ** 63 - 1), help="graph-level random seed (default: none, each run differs)")
+    seed: int = _ranged(None, Range(0, 2 ** 63 - 1), help=(
+        "random seed of the initial weights, the shuffle and the random preprocessing: the same command "
+        "trains the same weights on the same machine (default: none, each run differs)"))
     mixed_precision: str = dataclasses.field(default="none", metadata={"choices": MIXED_PRECISION_MODES})
 
 
@@ -209,8 +267,9 @@ class EvalOptions:
     batch_size: int = _ranged(TrainOptions.batch_size, AT_LEAST_ONE)
     max_num_batches: int = _ranged(
         None, AT_LEAST_ONE, help="evaluate at most this many batches (default: the whole split)")
-    moving_average_decay: float = _ranged(None, DECAY, help="evaluate the moving averages training kept with this "
-                                          "decay (default: the variables themselves)")
+    moving_average_decay: float = _ranged(None, DECAY, help=(
+        "evaluate the moving averages training kept with this decay (default: the training run's "
+        "--moving_average_decay; 0: the variables themselves)"))
     num_readers: int = _ranged(TrainOptions.num_readers, AT_LEAST_ONE)
     num_preprocessing_threads: int = _ranged(TrainOptions.num_preprocessing_threads, NOT_NEGATIVE)
     skip_corrupt_records: bool = TrainOptions.skip_corrupt_records

@@ -1,8 +1,9 @@
 """The resolved training configuration, written into `train_dir` so later steps default to it.
 
 `train_dir/train_config.json` holds: model_name, image_size, preprocessing_name, classes (names in id
-order), label_mode ("single" or "multi"), validation_percentage, val_percentage, dataset_split_name,
-use_grayscale, labels_offset, tfrecord_file, classes_file, mixed_precision, optimizer, opt_epsilon.
+order), label_mode ("single" or "multi"), validation_percentage (the test part), val_percentage,
+dataset_split_name, use_grayscale, labels_offset, tfrecord_file, classes_file, mixed_precision, optimizer,
+opt_epsilon, and moving_average_decay (None: no averages kept; else evaluation and export read the averages).
 
 Reading it checks that it is what training writes (`FIELDS`): a file edited by hand, cut short or replaced
 gets a message naming it and each wrong value, never a traceback deeper down.

@@ -130,26 +130,52 @@ class Evaluator:
         return result
 
 
-def evaluate_once(evaluator, checkpoint, eval_dir):
-    step = checkpoint_step(checkpoint)
-    say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
+def evaluate_once(evaluator, checkpoint, eval_dir, step=None, table=True):
+    """The metrics of `checkpoint` (at global `step`; None: read from it), printed (`table`: the whole table,
+    else nothing) and written into `eval_dir` (engine/evaluation/reports.py). A damaged checkpoint is a
+    UserError naming the newest intact one beside it."""
+    step = checkpoint_step(checkpoint) if step is None else step
+    if table:
+        say("evaluating %s (global step %d) on the %s split" % (checkpoint, step, evaluator.options.split))
     try:
         result = evaluator.evaluate(checkpoint)
     except checkpoints.DamagedCheckpoint as error:
         if not tf.train.checkpoint_exists(checkpoint):
             raise  # removed while being read: `follow` waits for the next one
         raise error.with_advice() from None
-    say(metrics_module.table(result, evaluator.label_mode))
     path = reports.write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
-    say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path,
-                                                                          reports.METRICS_TABLE_NAME))
+    if table:
+        say(metrics_module.table(result, evaluator.label_mode))
+        say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path,
+                                                                  reports.METRICS_TABLE_NAME))
     return result
 
 
-def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
+def verdict_line(verdict, selection):
+    """One line on a Verdict of `selection` (engine/evaluation/selection.py): the value, and the best so far."""
+    if verdict.improved:
+        best = "the best so far, kept in %s" % verdict.best_path
+    else:
+        best = "best %.4f at step %d" % (verdict.best_value, verdict.best_step)
+    patience = ""
+    if selection.patience is not None:
+        patience = "; %d of %d evaluations without progress" % (verdict.stale, selection.patience)
+    return "%s %.4f on the %s part at step %d (%s%s)" % (selection.metric, verdict.value, selection.split,
+                                                         verdict.step, best, patience)
+
+
+def _evaluate_and_choose(evaluator, checkpoint, eval_dir, selection):
+    result = evaluate_once(evaluator, checkpoint, eval_dir)
+    if selection is not None:
+        say(verdict_line(selection.consider(result, checkpoint_step(checkpoint), checkpoint), selection))
+    return result
+
+
+def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs, selection=None):
     """Evaluates each new checkpoint of `checkpoint_dir`, at most one every `interval_secs`, until none
     appears for `timeout_secs` (None: forever). A checkpoint deleted or rewritten while it is read (training
-    keeps only its last few) is skipped, never fatal."""
+    keeps only its last few) is skipped, never fatal. With `selection` (engine/evaluation/selection.py), the best
+    checkpoint is kept in checkpoint_dir/best/."""
     say("following %s: evaluating each new checkpoint%s" % (
         checkpoint_dir, "" if timeout_secs is None else ", stopping after %g s without one" % timeout_secs))
     done, results = set(), []
@@ -160,7 +186,7 @@ def follow(evaluator, checkpoint_dir, eval_dir, interval_secs, timeout_secs):
             started = time.monotonic()
             done.add(checkpoint)
             try:
-                results.append(evaluate_once(evaluator, checkpoint, eval_dir))
+                results.append(_evaluate_and_choose(evaluator, checkpoint, eval_dir, selection))
             except (tf.errors.OpError, ValueError, UserError) as error:
                 # Saver.restore raises ValueError, the readers NotFoundError or DataLossError, when training
                 # deletes the checkpoint (it keeps only its last few) between listing and reading it.

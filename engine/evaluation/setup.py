@@ -3,7 +3,8 @@ checkpoint (or the training directory to follow), where results go, the run's se
 recorded beside the checkpoint), the label mode and the evaluation options.
 
 Following a training run (--eval_interval_secs or --timeout) waits for its first checkpoint first: the
-training configuration is written with it.
+training configuration is written with it. Following it on the val part also keeps its best checkpoint in
+train_dir/best/, as validation inside training does (engine/evaluation/selection.py).
 """
 import dataclasses
 import os
@@ -13,14 +14,24 @@ from core.errors import UserError
 from core.paths import NamedPath, check_distinct
 from core.progress import say
 from datasets import tfrecord_stats
+from datasets.defaults import TEST, VAL
 from engine.config import run_config
 from engine.config import settings as settings_module
-from engine.config.options import NOT_NEGATIVE, EvalOptions, check_ranges, from_args
+from engine.config.options import NOT_NEGATIVE, EvalOptions, best_metric, check_ranges, from_args
 from engine.evaluation import evaluate, reports
+from engine.evaluation.selection import Selection
 from engine.model import mixed_precision
 from engine.model.output_checks import checkpoint_inputs
 
-EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
+EVAL_SUBDIR = "eval"  # default --eval_dir of the test part, inside the training directory
+
+
+def default_eval_dir(checkpoint_dir, split):
+    """Where an evaluation of `split` writes by default: `checkpoint_dir/eval` for the test part (the default
+    split), `checkpoint_dir/eval_SPLIT` for the others (`eval_val`, which validation inside training writes too).
+    `tensorboard --logdir checkpoint_dir` shows each as its own run, with the same `eval/` tags, so that the test
+    and val curves share each chart."""
+    return os.path.join(checkpoint_dir, EVAL_SUBDIR if split == TEST else "%s_%s" % (EVAL_SUBDIR, split))
 
 
 @dataclasses.dataclass
@@ -33,6 +44,7 @@ class EvaluationRun:
     checkpoint: str = None  # evaluated once; None when following the training directory
     interval_secs: float = None  # following: at most one evaluation every this many seconds
     timeout_secs: float = None  # following: stop after this long without a new checkpoint
+    selection: Selection = None  # following the val part: keeps the best checkpoint
 
     @property
     def following(self):
@@ -62,7 +74,11 @@ def resolve_evaluation(args):
     if following and not os.path.exists(args.checkpoint_path) and not os.path.exists(args.checkpoint_path + ".index"):
         checkpoint_dir = args.checkpoint_path  # the training directory, not created yet
         dir_lock.check_directory(checkpoint_dir, "--checkpoint_path")
-    eval_dir = args.eval_dir or os.path.join(checkpoint_dir, EVAL_SUBDIR)  # one `tensorboard --logdir` shows both
+    if args.best_metric and not (following and args.dataset_split_name == VAL):
+        raise UserError("--best_metric %s chooses the best checkpoint while following a training run on the val "
+                        "part: add --eval_interval_secs N --dataset_split_name val" % args.best_metric)
+    # one `tensorboard --logdir` shows training and evaluation
+    eval_dir = args.eval_dir or default_eval_dir(checkpoint_dir, args.dataset_split_name)
     dir_lock.check_directory(eval_dir, "--eval_dir")
     checkpoint = None
     if following:
@@ -71,14 +87,23 @@ def resolve_evaluation(args):
             return None
     else:
         checkpoint = evaluate.find_checkpoint_once(args.checkpoint_path)
-    settings, _recorded = settings_module.resolve_recorded(args, args.checkpoint_path, "evaluate")
+    settings, recorded = settings_module.resolve_recorded(args, args.checkpoint_path, "evaluate")
     stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage,
                                 skip_corrupt_records=args.skip_corrupt_records)
     settings_module.check_classes(settings, stats, settings.tfrecord_file)
     check_outputs(eval_dir, checkpoint, checkpoint_dir, settings)
-    options = from_args(EvalOptions, args, split=args.dataset_split_name, eval_dir=eval_dir)
+    # The moving averages training kept, unless the command says otherwise (0: the weights themselves).
+    average_decay = (args.moving_average_decay if args.moving_average_decay is not None
+                     else recorded.get("moving_average_decay"))
+    options = from_args(EvalOptions, args, split=args.dataset_split_name, eval_dir=eval_dir,
+                        moving_average_decay=average_decay)
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision,
                                         mixed_precision.require_support(options.mixed_precision)))
-    return EvaluationRun(settings, settings_module.decide_label_mode(settings.label_mode, stats), options,
-                         checkpoint_dir, eval_dir, checkpoint, args.eval_interval_secs or 0.0, args.timeout)
+    label_mode = settings_module.decide_label_mode(settings.label_mode, stats)
+    selection = None
+    if following and options.split == VAL:
+        selection = Selection(checkpoint_dir, best_metric(label_mode, args.best_metric), VAL, label_mode,
+                              kept_by="eval_image_classifier.py")
+    return EvaluationRun(settings, label_mode, options, checkpoint_dir, eval_dir, checkpoint,
+                         args.eval_interval_secs or 0.0, args.timeout, selection)

@@ -6,8 +6,9 @@ import os
 
 from core.errors import UserError
 from core.paths import NamedPath, check_distinct
+from engine.config import run_config
 from engine.config import settings as settings_module
-from engine.export import deploy
+from engine.export import deploy, inference_graph
 from engine.export.inference_graph import ExportSpec
 from engine.model.checkpoints import resolve_checkpoint
 from engine.model.graph_metadata import metadata_path
@@ -70,5 +71,27 @@ def resolve_export(args):
         batch_size=args.batch_size, preprocessing_name=settings.preprocessing_name,
         use_grayscale=settings.use_grayscale, is_training=args.is_training,
         mixed_precision=args.mixed_precision or recorded.get("mixed_precision") or "none")
+    # The moving averages training kept, unless the command says otherwise (0: the weights themselves).
+    average_decay = (args.moving_average_decay if args.moving_average_decay is not None
+                     else recorded.get("moving_average_decay"))
     return ExportRun(spec, checkpoint, args.output_file, args.frozen_graph, targets,
-                     use_moving_averages=args.moving_average_decay is not None, metadata_json=args.metadata_json)
+                     use_moving_averages=bool(average_decay), metadata_json=args.metadata_json)
+
+
+def freeze_checkpoint_dir(directory):
+    """The frozen GraphDef (any batch) of the latest checkpoint of `directory`, a training directory or its
+    best/, with the network, classes, label mode and moving averages its train_config.json records: what
+    `export_inference_graph.py --checkpoint_path DIRECTORY --frozen_graph F` writes, kept in memory."""
+    recorded = run_config.read_config(directory)
+    if not recorded.get("model_name") or not recorded.get("classes"):
+        raise UserError("%s holds checkpoints but no train_config.json naming their network and classes: export "
+                        "them with export_inference_graph.py --checkpoint_path %s --model_name NAME --classes_file "
+                        "FILE --frozen_graph frozen.pb" % (directory, directory))
+    checkpoint = resolve_checkpoint(directory)
+    spec = ExportSpec(
+        model_name=recorded["model_name"], image_size=int(recorded["image_size"]), classes=list(recorded["classes"]),
+        label_mode=settings_module.decide_label_mode(recorded.get("label_mode")),
+        labels_offset=int(recorded.get("labels_offset") or 0), preprocessing_name=recorded.get("preprocessing_name"),
+        use_grayscale=bool(recorded.get("use_grayscale")), mixed_precision=recorded.get("mixed_precision") or "none")
+    return inference_graph.freeze(inference_graph.build_inference_graph(spec), checkpoint, [spec.output_node],
+                                  use_moving_averages=bool(recorded.get("moving_average_decay")))

@@ -4,6 +4,10 @@ recognised by their content, each behind the same `predict(images) -> scores` as
 Recognition (the file name's extension plays no part):
 - a directory holding saved_model.pb (or .pbtxt) is a SavedModel, run through its `serving_default`
   signature with TensorFlow;
+- a directory holding TensorFlow's `checkpoint` state file is a training directory, or its `best/`: its latest
+  checkpoint, frozen in memory by the `freeze` function the caller passes (label_image.py passes
+  engine.export.setup.freeze_checkpoint_dir, which exports it as export_inference_graph.py --checkpoint_path
+  DIR --frozen_graph would);
 - a file whose FlatBuffer identifier (bytes 4 to 8) is `TFL3` is a TFLite model, run with LiteRT's
   interpreter (ai-edge-litert; TensorFlow 2.21 deprecates tf.lite.Interpreter);
 - a file that parses as a binary GraphDef with nodes is a frozen graph (labeling.FrozenGraphClassifier);
@@ -37,6 +41,8 @@ from engine.model.graph_metadata import (
 
 GRAPH_DEF, SAVED_MODEL, TFLITE, ONNX = "frozen graph", "SavedModel", "TFLite model", "ONNX model"
 MAX_MODEL_BYTES = 2 ** 31 - 1  # protobuf's limit for a GraphDef or an ONNX model; FlatBuffers' too
+CHECKPOINTS = "training directory"
+CHECKPOINT_STATE = "checkpoint"  # TensorFlow's state file of a directory of checkpoints
 SIGNATURE = SERVING_DEFAULT
 ONNX_HINT = "pip install -r requirements-onnx.txt"
 
@@ -53,7 +59,9 @@ def detect_format(path):
     if os.path.isdir(path):
         if any(os.path.isfile(os.path.join(path, name)) for name in ("saved_model.pb", "saved_model.pbtxt")):
             return SAVED_MODEL, None
-        raise _not_a_model(path, "a directory without saved_model.pb, so not a SavedModel")
+        if os.path.isfile(os.path.join(path, CHECKPOINT_STATE)):
+            return CHECKPOINTS, None
+        raise _not_a_model(path, "a directory without saved_model.pb nor checkpoints")
     if not os.path.exists(path):
         raise UserError("graph %s does not exist; pass --graph with a model written by export_inference_graph.py "
                         "(frozen .pb, SavedModel directory, .tflite or .onnx)" % quote(path))
@@ -100,12 +108,18 @@ def _is_onnx(data):
     return True
 
 
-def open_model(path, input_layer=None, output_layer=None, mixed_precision="none"):
+def open_model(path, input_layer=None, output_layer=None, mixed_precision="none", freeze=None):
     """(classifier, metadata dict) for the model at `path`, any format; the classifier has `predict`,
     `input_dims`, `batch_size`, `num_outputs` and `close` (engine.inference.model.Model). `mixed_precision`:
     "bf16" runs a frozen graph in bfloat16, "auto" does where the export recorded bf16 and the CPU runs it
-    natively (engine/model/mixed_precision.py), "none" runs float32."""
+    natively (engine/model/mixed_precision.py), "none" runs float32. `freeze(directory)` -> frozen GraphDef
+    reads a training directory (None: refused, with the export command)."""
     kind, content = detect_format(path)
+    if kind == CHECKPOINTS:
+        if freeze is None:
+            raise _not_a_model(path, "a directory of training checkpoints: export it first with "
+                               "export_inference_graph.py --checkpoint_path %s --frozen_graph frozen.pb" % path)
+        kind, content = GRAPH_DEF, freeze(path)
     if kind != GRAPH_DEF and mixed_precision == "bf16":
         raise UserError("--mixed_precision bf16 runs frozen graphs (.pb) only; %s is a %s: drop the flag"
                         % (path, kind))

@@ -263,14 +263,17 @@ def step_of(path):
     return int(match.group(1)) if match else None
 
 
-def save(session, saver, train_dir, step, last_saved=None):
+def save(session, saver, train_dir, step, last_saved=None, write_meta_graph=True):
     """Saves a checkpoint of global step `step` and returns its path; `last_saved` (the checkpoint this run restored
     or saved last) when it is of that step already: writing it again could only damage it. A UserError when it
-    cannot be written (disk full), with `last_saved` left as the one TensorFlow's checkpoint state file names."""
+    cannot be written (disk full), with `last_saved` left as the one TensorFlow's checkpoint state file names.
+    Without `write_meta_graph`, no `.meta` file (the graph, which nothing here reads back; writing it takes most
+    of a save's time)."""
     if last_saved and step_of(last_saved) == step:
         return last_saved
     try:
-        return saver.save(session, os.path.join(train_dir, CHECKPOINT_BASENAME), global_step=step)
+        return saver.save(session, os.path.join(train_dir, CHECKPOINT_BASENAME), global_step=step,
+                          write_meta_graph=write_meta_graph)
     except (tf.errors.OpError, OSError) as error:
         _remove_failed_save(train_dir, step)
         raise UserError("cannot save the checkpoint of step %d in %s (%s): is the disk full? %s; free some "

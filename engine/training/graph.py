@@ -41,6 +41,14 @@ class TrainGraph:
     init_op: object
     sync_optimizer: object = None  # tf.train.SyncReplicasOptimizer in a cluster's sync mode
     finite_check: FiniteCheck = None  # whether every variable a checkpoint saves is finite
+    learning_rate: object = None  # the learning rate tensor of the global step (engine/training/schedules.py)
+    total_loss: object = None  # the clones' losses and the regularization loss (engine/training/losses.py)
+
+
+def images_per_step(batch_size, cluster=None):
+    """The images one global step trains on: --batch_size (split over the clones), times
+    --replicas_to_aggregate in a cluster's sync mode. The learning rate's epochs count these."""
+    return batch_size * (cluster.replicas_to_aggregate if cluster and cluster.sync else 1)
 
 
 def build_train_graph(settings, options, label_mode, num_samples, batch, cluster=None, bf16_method=None):
@@ -56,9 +64,9 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, cluster
     network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision, bf16_method)
     total_loss, (end_points, clone_scope, clone_images) = build_clones(
         network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
-    images_per_step = options.batch_size * (cluster.replicas_to_aggregate if cluster and cluster.sync else 1)
-    learning_rate = schedules.configure_learning_rate(options.schedule, num_samples, images_per_step,
-                                                         global_step)
+    learning_rate = schedules.configure_learning_rate(options.schedule, num_samples,
+                                                      images_per_step(options.batch_size, cluster), global_step,
+                                                      options.max_number_of_steps)
     optimizer = replicas.wrap_optimizer(optimizers.configure_optimizer(options.optimization, learning_rate),
                                         cluster)
     sync_optimizer = optimizer if cluster and cluster.sync else None
@@ -85,4 +93,4 @@ def build_train_graph(settings, options, label_mode, num_samples, batch, cluster
     summary_ops = add_summaries(end_points, clone_scope, clone_images, total_loss, learning_rate)
     return TrainGraph(global_step, train_op, summary_ops, checkpoints.make_saver(),
                       tf.group(tf.global_variables_initializer(), tf.local_variables_initializer()), sync_optimizer,
-                      FiniteCheck(tf.global_variables()))
+                      FiniteCheck(tf.global_variables()), learning_rate, total_loss)

@@ -17,6 +17,7 @@ from engine.config.options import (
     LearningRateOptions,
     OptimizerOptions,
     TrainOptions,
+    ValidationOptions,
     check_ranges,
     default_optimizer,
     from_args,
@@ -54,6 +55,18 @@ def _check_flags(args):
                         % args.dataset_split_name)
     check_ranges(training_options(args))
     check_ranges(from_args(ClusterOptions, args))
+    validating = args.eval_every_n_steps or args.eval_interval_secs
+    for name in ("best_metric", "early_stopping_patience"):
+        if getattr(args, name) is not None and not validating:
+            raise UserError("--%s works on the evaluations of the val part during training: add --eval_every_n_steps "
+                            "N (or --eval_interval_secs S)" % name)
+
+
+def _check_cluster(cluster, args):
+    if cluster is not None and (args.eval_every_n_steps or args.eval_interval_secs):
+        raise UserError("validation inside training runs in a single training process; on a cluster, follow the "
+                        "training with eval_image_classifier.py --checkpoint_path %s --eval_interval_secs 60 "
+                        "--dataset_split_name val, which keeps the best checkpoint the same way" % args.train_dir)
 
 
 def resolve_training(args):
@@ -62,6 +75,7 @@ def resolve_training(args):
     cluster = topology.resolve(from_args(ClusterOptions, args))
     if cluster is not None and cluster.job_name == "ps":
         return TrainingRun(None, from_args(TrainOptions, args), cluster)
+    _check_cluster(cluster, args)
     dir_lock.check_directory(args.train_dir, "--train_dir")
     resuming = latest_checkpoint(args.train_dir) is not None
     settings, recorded = settings_module.resolve_recorded(args, args.train_dir, "train", compare=resuming,
@@ -81,4 +95,4 @@ def training_options(args, resumed=None, recorded=None):
     mixed_precision = args.mixed_precision or recorded.get("mixed_precision") or "none"
     optimization = from_args(OptimizerOptions, args, optimizer=optimizer, opt_epsilon=epsilon)
     return from_args(TrainOptions, args, optimization=optimization, schedule=from_args(LearningRateOptions, args),
-                     mixed_precision=mixed_precision)
+                     validation=from_args(ValidationOptions, args), mixed_precision=mixed_precision)

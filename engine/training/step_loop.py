@@ -35,9 +35,10 @@ class Loop:
         self.global_step, self.saver, self.finite_check = ops.global_step, ops.saver, ops.finite_check
         self.writer, self.tfrecord_file, self.last_saved = writer, tfrecord_file, last_saved
 
-    def save(self, train_dir):
+    def save(self, train_dir, write_meta_graph=True):
         """The path of the checkpoint saved (None where this process saves none)."""
-        self.last_saved = checkpoints.save(self.session, self.saver, train_dir, self.current_step(), self.last_saved)
+        self.last_saved = checkpoints.save(self.session, self.saver, train_dir, self.current_step(), self.last_saved,
+                                           write_meta_graph)
         return self.last_saved
 
     def non_finite(self):
@@ -76,8 +77,8 @@ class ReplicaLoop(Loop):
         if not self.cluster.is_chief:
             self.summaries = None
 
-    def save(self, train_dir):
-        return super().save(train_dir) if self.cluster.is_chief else None
+    def save(self, train_dir, write_meta_graph=True):
+        return super().save(train_dir, write_meta_graph) if self.cluster.is_chief else None
 
     def non_finite(self):
         try:
@@ -138,6 +139,12 @@ class _Progress:
         self.start = self.last_time = time.monotonic()
         self.start_step = self.last_step = step
         self.batches = self.last_batches = 0  # the steps this process ran (a cluster's global step counts everyone's)
+        self.paused = 0.0  # seconds spent validating, left out of the rates
+
+    def pause(self, seconds):
+        """Leaves `seconds` (spent validating) out of the sec/step, images/s and ETA of the lines."""
+        self.last_time += seconds
+        self.paused += seconds
 
     def step_done(self, step, loss):
         self.batches += 1
@@ -155,11 +162,12 @@ class _Progress:
         self.last_time, self.last_step, self.last_batches = now, step, self.batches
 
     def done(self, step, path):
-        elapsed = time.monotonic() - self.start
-        say("%sdone: step %d, %s (%.1f images/s over %s%s)"
+        elapsed = time.monotonic() - self.start - self.paused
+        say("%sdone: step %d, %s (%.1f images/s over %s%s%s)"
             % (self.loop.label, step,
                "%s saved" % os.path.basename(path) if path else "the chief saves the checkpoints",
                self.batches * self.options.batch_size / max(elapsed, 1e-9), format_duration(elapsed),
+               ", and %s validating" % format_duration(self.paused) if self.paused else "",
                "" if not self.loop.label else "; %d batches of this worker" % self.batches))
 
 
@@ -178,13 +186,13 @@ def _diverged(loop, options, step, what):
                         " to resume from %s" % os.path.basename(kept) if kept else ""))
 
 
-def _save(loop, options):
+def _save(loop, options, write_meta_graph=True):
     """`loop.save`, unless the weights hold NaN or infinity: then the UserError of a diverged run."""
     if loop.saves:
         bad = loop.non_finite()
         if bad:
             raise _diverged(loop, options, loop.current_step(), finite.describe(bad))
-    return loop.save(options.train_dir)
+    return loop.save(options.train_dir, write_meta_graph)
 
 
 def _run_one(loop, fetches, stop, options, step, start_step, feed=None):
@@ -250,13 +258,28 @@ class _SummarySteps:
             self.last_time, self.last_step = started, step
 
 
-def run_steps(loop, options):
-    """Trains until `options.max_number_of_steps` (None: until interrupted). Returns (final global step,
-    name of the signal that stopped it early or None)."""
+def _validate(loop, options, validator, progress):
+    """Saves the current step (without the .meta graph file, half of a validation's time otherwise) and evaluates
+    it on the val part (engine/training/validation.py); returns the Verdict. Both are left out of the rates."""
+    started = time.monotonic()
+    path = _save(loop, options, write_meta_graph=False)
+    verdict = validator.validate(path, int(loop.current_step()))
+    progress.pause(time.monotonic() - started)
+    return verdict
+
+
+def run_steps(loop, options, validator=None):
+    """Trains until `options.max_number_of_steps` (None: until interrupted), validating with `validator`
+    (engine/training/validation.py) when one is given. Returns (final global step, name of the signal that
+    stopped it early or None); early stopping returns as the last step does."""
     step = loop.session.run(loop.global_step)
     target = options.max_number_of_steps
     if target is not None and step >= target:
         say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
+        return step, None
+    if validator is not None and validator.selection.exhausted:
+        say("early stopping stopped this run already (%d evaluations without progress): nothing to do; %s. Raise "
+            "--early_stopping_patience, or drop it, to train on" % (validator.selection.stale, validator.summary()))
         return step, None
     progress = _Progress(loop, options, step)
     written = _SummarySteps(loop, options, step)
@@ -278,11 +301,22 @@ def run_steps(loop, options):
                 if not math.isfinite(loss):
                     raise _diverged(loop, options, step, "the loss is %s" % loss)
                 progress.step_done(step, loss)
+            if stop.received:
+                return _stop_on_signal(loop, options, step, stop, written.last_step)
+            if validator is not None and validator.due(step) and step != target:
+                verdict = _validate(loop, options, validator, progress)
+                last_save = time.monotonic()
+                if verdict.stop:
+                    say(validator.stopped_message(verdict))
+                    if written.last_step != step:  # the curves end where the checkpoint is
+                        loop.write_summary(step)
+                    progress.done(step, _save(loop, options))
+                    return step, None
             if time.monotonic() - last_save >= options.save_interval_secs:
                 _save(loop, options)
                 last_save = time.monotonic()
-            if stop.received:
-                return _stop_on_signal(loop, options, step, stop, written.last_step)
         path = _save(loop, options)
+        if validator is not None and validator.last_step != step:
+            _validate(loop, options, validator, progress)
     progress.done(step, path)
     return step, None

@@ -15,8 +15,8 @@ from datasets import tfrecord_stats
 from engine.cluster import replicas
 from engine.config import run_config
 from engine.config.settings import check_classes, decide_label_mode
-from engine.model import checkpoints, mixed_precision
-from engine.training import step_loop
+from engine.model import best_checkpoint, checkpoints, mixed_precision
+from engine.training import step_loop, validation
 from engine.training.graph import build_train_graph, input_batch
 from nets import nets_factory
 
@@ -81,9 +81,23 @@ class _Initializer:
             say("fine-tuning from %s" % path)
 
 
+def _validator(settings, label_mode, options, num_val_images):
+    validator = validation.Validator(settings, label_mode, options)
+    every = options.validation
+    say("validating on the %d images of the val part %s and at the last step, keeping the best checkpoint by %s in %s%s"
+        % (num_val_images, " and ".join(
+            text for text in ("every %d steps" % every.eval_every_n_steps if every.eval_every_n_steps else "",
+                              "every %g s" % every.eval_interval_secs if every.eval_interval_secs else "") if text),
+           validator.selection.metric, best_checkpoint.best_dir(options.train_dir),
+           "; early stopping after %d evaluations without progress" % every.early_stopping_patience
+           if every.early_stopping_patience else ""))
+    return validator
+
+
 def train(settings, options, cluster=None):
     """Trains until `options.max_number_of_steps`, resuming from `options.train_dir` when it holds a
-    checkpoint. Returns (final global step, name of the signal that stopped it early or None).
+    checkpoint; validates on the val part when `options.validation` asks (engine/training/validation.py).
+    Returns (final global step, name of the signal that stopped it early or None).
 
     On a cluster (`cluster`: engine.cluster.topology.Cluster of a worker), the variables live on the parameter
     servers; worker 0, the chief, initializes or restores them and writes train_config.json, summaries and
@@ -94,8 +108,9 @@ def train(settings, options, cluster=None):
     precision = mixed_precision.require_support(options.mixed_precision)
     config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train",
                   mixed_precision=options.mixed_precision, optimizer=options.optimization.optimizer,
-                  opt_epsilon=options.optimization.opt_epsilon)
+                  opt_epsilon=options.optimization.opt_epsilon, moving_average_decay=options.moving_average_decay)
     _announce(settings, options, label_mode, num_images, cluster, precision)
+    num_val_images = validation.check_val_part(settings, options) if options.validation.enabled else 0
 
     graph = tf.Graph()
     with graph.as_default():
@@ -113,32 +128,56 @@ def train(settings, options, cluster=None):
         runtime = replicas.Runtime(cluster, server, ops.sync_optimizer) if cluster else None
         graph.finalize()
     initialize = _Initializer(settings, options, ops, resuming, fine_tune)
+    validator = _validator(settings, label_mode, options, num_val_images) if num_val_images else None
+    session_run = _SessionRun(graph, ops, options, settings, config, runtime, validator, chief)
+    with validator.evaluator if validator else contextlib.nullcontext():
+        return session_run.train(initialize)
 
-    def run(session):
-        if chief:  # every check has passed: only now may this run's settings replace those of the directory
-            run_config.write_config(options.train_dir, config)
-        writer = events.EventsWriter(options.train_dir, graph) if chief else replicas.NullWriter()
+
+class _SessionRun:
+    """The training session of a built graph: write the run's config (every check has passed), run the step
+    loop, close. One process alone, or a task of a cluster through its `runtime`."""
+
+    def __init__(self, graph, ops, options, settings, config, runtime, validator, chief):
+        self.graph, self.ops, self.options, self.settings, self.config = graph, ops, options, settings, config
+        self.runtime, self.validator, self.chief = runtime, validator, chief
+        self.restored = None  # the checkpoint the initializer resumed from
+
+    def run(self, session):
+        options, ops = self.options, self.ops
+        if self.chief:  # every check has passed: only now may this run's settings replace those of the directory
+            run_config.write_config(options.train_dir, self.config)
+        writer = events.EventsWriter(options.train_dir, self.graph) if self.chief else replicas.NullWriter()
         try:
-            loop_args = (session, ops, writer, settings.tfrecord_file, initialize.restored)
-            if runtime is None:
+            loop_args = (session, ops, writer, self.settings.tfrecord_file, self.restored)
+            if self.runtime is None:
                 loop = step_loop.Loop(*loop_args)
             else:
-                loop = step_loop.ReplicaLoop(*loop_args, runtime=runtime, target=options.max_number_of_steps)
-            return step_loop.run_steps(loop, options)
+                loop = step_loop.ReplicaLoop(*loop_args, runtime=self.runtime, target=options.max_number_of_steps)
+            result = step_loop.run_steps(loop, options, self.validator)
+            if self.validator is not None and self.validator.summary():
+                say(self.validator.summary())
+            return result
         finally:
             writer.close()
 
-    if runtime is None:
-        with tf.Session(graph=graph, config=mixed_precision.session_config(options.mixed_precision)) as session:
-            session.run(ops.init_op)
-            initialize(session)
-            return run(session)
-    with graph.as_default():
-        session = runtime.session(graph, initialize if chief else None)
-        try:
-            step, stopped_by = run(session)
-            if stopped_by is None:
-                runtime.finish(session)
-            return step, stopped_by
-        finally:
-            runtime.close(session)
+    def train(self, initialize):
+        """Runs the loop in a session that `initialize` (an _Initializer) set up."""
+        ops, runtime = self.ops, self.runtime
+        if runtime is None:
+            with tf.Session(graph=self.graph, config=mixed_precision.session_config(self.options.mixed_precision)) \
+                    as session:
+                session.run(ops.init_op)
+                initialize(session)
+                self.restored = initialize.restored
+                return self.run(session)
+        with self.graph.as_default():
+            session = runtime.session(self.graph, initialize if self.chief else None)
+            self.restored = initialize.restored
+            try:
+                step, stopped_by = self.run(session)
+                if stopped_by is None:
+                    runtime.finish(session)
+                return step, stopped_by
+            finally:
+                runtime.close(session)

@@ -60,4 +60,6 @@ def test_smoke_suite_runs_every_benchmark_and_writes_the_json(tmp_path, capsys):
     assert len(by_benchmark["label_image"]) == 4 and len(by_benchmark["conversion"]) == 1
     assert report["benchmarks"]["memory"]["result"]["peak_rss_mib"]["ours"] > 0
     assert len(report["benchmarks"]["models"]["result"]["models"]) == 2
+    validation = report["benchmarks"]["validation"]["result"]
+    assert validation["overhead_percent"] > 0 and validation["val_images"] > 0 and len(by_benchmark["validation"]) == 2
     assert report["table"] in printed and "| training |" in printed

@@ -3,6 +3,7 @@ restored weights, and clones average their gradients (research/slim's model_depl
 import functools
 
 import numpy as np
+import pytest
 
 import train_image_classifier
 from core.cli import run_main
@@ -85,3 +86,28 @@ def test_two_clones_average_their_gradients_like_one_clone_on_the_whole_batch(mo
     assert moved > 1e-3  # the step did change the weights
     for name in one:
         np.testing.assert_allclose(two[name], one[name], atol=1e-5 * max(1.0, moved), err_msg=name)
+
+
+def test_the_total_loss_is_the_classification_losses_plus_the_weight_decay_of_every_weight():
+    # --weight_decay w adds w * sum(weights ** 2) / 2 over the weights of every layer (slim.l2_regularizer), which
+    # the optimizer minimizes with the losses: left out of the total loss, --weight_decay would do nothing.
+    settings = Settings("lenet", 28, "lenet", False, "unused.tfrecord", "unused.txt", ["c%d" % i for i in range(5)],
+                        25.0, 0, "multi")
+    options = TrainOptions(train_dir="unused", batch_size=4, weight_decay=0.01,
+                           optimization=OptimizerOptions(optimizer="sgd"),
+                           schedule=LearningRateOptions(learning_rate_decay_type="fixed"))
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        batch = {"images": tf.constant(rng.uniform(-1, 1, [4, 28, 28, 3]).astype(np.float32)),
+                 "labels": tf.constant(rng.integers(0, 2, [4, 5]).astype(np.float32))}
+        ops = training_graph.build_train_graph(settings, options, "multi", 100, batch)
+        losses = tf.losses.get_losses()
+        weights = [v for v in tf.trainable_variables() if v.op.name.endswith("/weights")]
+        with tf.Session(graph=graph) as session:
+            session.run(ops.init_op)
+            total, loss_values, weight_values = session.run([ops.total_loss, losses, weights])
+    assert len(weights) == 4 and len(loss_values) == 1  # lenet's 2 convolutions and 2 fully connected layers
+    decay = 0.01 * sum(float(np.sum(np.square(value, dtype=np.float64))) / 2 for value in weight_values)
+    assert decay > 0.05 * loss_values[0]
+    assert total == pytest.approx(loss_values[0] + decay, rel=1e-5)
