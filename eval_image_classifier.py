@@ -33,7 +33,8 @@ def build_parser():
     group.add_argument("--checkpoint_path", default="output/",
                        help="a training directory (its latest checkpoint) or one checkpoint file "
                        "(default: %(default)s)")
-    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision"))
+    add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision",
+                                   "threshold_criterion"))
     group.add_argument("--eval_interval_secs", type=float, default=None,
                        help="follow training: evaluate each new checkpoint, at most one every this many seconds "
                        "(default: evaluate the latest checkpoint once)")

@@ -52,7 +52,7 @@ def build_parser():
 
     rate = parser.add_argument_group("learning rate")
     add_flags(rate, LearningRateOptions, [f.name for f in dataclasses.fields(LearningRateOptions)])
-    add_flags(rate, TrainOptions, ("label_smoothing", "moving_average_decay"))
+    add_flags(rate, TrainOptions, ("label_smoothing", "class_weighting", "moving_average_decay"))
 
     fine_tuning = parser.add_argument_group("fine-tuning")
     add_flags(fine_tuning, TrainOptions, ("checkpoint_path", "checkpoint_exclude_scopes", "trainable_scopes",

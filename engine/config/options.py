@@ -11,6 +11,9 @@ OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop
 DECAY_TYPES = ("fixed", "exponential", "polynomial")
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
+BALANCED = "balanced"
+CLASS_WEIGHTINGS = ("none", BALANCED)  # --class_weighting (engine/training/class_weights.py)
+THRESHOLD_CRITERIA = ("f1", "accuracy", "none")  # --threshold_criterion (engine/evaluation/thresholds.py)
 
 # research/slim's model names, for --help without importing TensorFlow (nets/nets_factory.py imports it).
 # tests/engine/test_options.py checks that they are exactly the names of the nets registry.
@@ -82,6 +85,10 @@ class TrainOptions:
         "help": "decay of the batch norm moving averages (default: the network's, 0.9997 for most; short "
                 "runs evaluate better with 0.99 or 0.9)"})
     label_smoothing: float = 0.0
+    class_weighting: str = dataclasses.field(default=None, metadata={
+        "choices": CLASS_WEIGHTINGS, "help": "balanced: weight each class (each class of an attribute group, each "
+        "label's positives and negatives) by the inverse of its frequency in the train split, so rare ones count "
+        "as much as frequent ones (default: the run's, else none)"})
     moving_average_decay: float = dataclasses.field(
         default=None, metadata={"help": "keep moving averages of the model variables with this decay (default: none)"})
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
@@ -167,6 +174,11 @@ class EvalOptions:
         "choices": MIXED_PRECISION_MODES,
         "help": "compute in bfloat16 on CPUs with AVX512_BF16 or AMX (the checkpoint stays float32), or float16 "
                 "on GPUs"})
+    threshold_criterion: str = dataclasses.field(default="f1", metadata={
+        "choices": THRESHOLD_CRITERIA,
+        "help": "multi-label models: choose each label's decision threshold on the val part to maximise its F1 "
+                "(rare labels are not given up) or its accuracy, and report the metrics at them beside those at "
+                "0.5; none: 0.5 only"})
 
 
 def summary_every_steps(options):

@@ -13,11 +13,12 @@ from core.progress import say
 from datasets import tfrecord_stats
 from engine.config import run_config
 from engine.config import settings as settings_module
+from engine.config.label_choice import decide_labels
 from engine.config.options import EvalOptions, from_args
 from engine.evaluation import evaluate
 from engine.model import mixed_precision
 
-EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
+EVAL_SUBDIR = run_config.EVAL_SUBDIR  # default --eval_dir, inside the training directory
 
 
 @dataclasses.dataclass
@@ -57,9 +58,11 @@ def resolve_evaluation(args):
     stats = tfrecord_stats.scan(settings.tfrecord_file, "all", settings.validation_percentage,
                                 skip_corrupt_records=args.skip_corrupt_records)
     settings_module.check_classes(settings, stats, settings.tfrecord_file)
+    choice = decide_labels(settings.label_mode, stats, settings.classes, settings.label_groups, settings.labels_offset)
+    settings = dataclasses.replace(settings, label_groups=choice.groups or None)
     options = from_args(EvalOptions, args, split=args.dataset_split_name, eval_dir=eval_dir)
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision,
                                         mixed_precision.require_support(options.mixed_precision)))
-    return EvaluationRun(settings, settings_module.decide_label_mode(settings.label_mode, stats), options,
-                         checkpoint_dir, eval_dir, checkpoint, args.eval_interval_secs or 0.0, args.timeout)
+    return EvaluationRun(settings, choice.mode, options, checkpoint_dir, eval_dir, checkpoint,
+                         args.eval_interval_secs or 0.0, args.timeout)
