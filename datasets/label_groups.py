@@ -189,8 +189,8 @@ def detect(label_sets, class_names, examples=None):
                        "no image has together")
     alone = [name for name, component in zip(names, components) if len(component) < 2]
     if alone:
-        return Finding((), num_images, reason="label(s) %s fall into no group (each appears with every other "
-                       "label)" % ", ".join(alone[:5]))
+        return Finding((), num_images, reason="label(s) %s appear with every other label, so no group holds them"
+                       % ", ".join(alone[:5]))
     violations, images = find_violations(components, names, label_sets, examples, class_names)
     groups = tuple(LabelGroup(name, tuple(class_names[index] for index in component))
                    for name, component in zip(names, components))

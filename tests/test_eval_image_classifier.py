@@ -45,7 +45,7 @@ def gender_model(gender_faces, tmp_path_factory):
 @pytest.fixture(scope="module")
 def faces_model(faces, tmp_path_factory):
     train_dir = tmp_path_factory.mktemp("faces_model")
-    train(faces, train_dir, 2)
+    train(faces, train_dir, 2, "--label_mode", "multi")
     return train_dir
 
 

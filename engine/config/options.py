@@ -85,8 +85,8 @@ class TrainOptions:
         "help": "decay of the batch norm moving averages (default: the network's, 0.9997 for most; short "
                 "runs evaluate better with 0.99 or 0.9)"})
     label_smoothing: float = 0.0
-    class_weighting: str = dataclasses.field(default=None, metadata={
-        "choices": CLASS_WEIGHTINGS, "help": "balanced: weight each class (each class of an attribute group, each "
+    class_weighting: str = dataclasses.field(default="none", metadata={
+        "choices": CLASS_WEIGHTINGS, "flag_default": None, "help": "balanced: weight each class (each class of an attribute group, each "
         "label's positives and negatives) by the inverse of its frequency in the train split, so rare ones count "
         "as much as frequent ones (default: the run's, else none)"})
     moving_average_decay: float = dataclasses.field(

@@ -1,6 +1,7 @@
-"""engine/evaluation/evaluate.py: the probabilities evaluation computes are the sigmoid (multi-label) or the softmax
-(single-label) of the network's logits, and the metrics eval_image_classifier.py writes follow from them.
-Checked with numpy on checkpoints trained one small step, so the outputs are far from 0 and 1."""
+"""engine/evaluation/evaluate.py: the probabilities evaluation computes are the sigmoid (multi-label), the softmax
+(single-label) or a softmax per attribute group (grouped) of the network's logits, and the metrics
+eval_image_classifier.py writes follow from them. Checked with numpy on checkpoints trained one small step, so
+the outputs are far from 0 and 1."""
 import json
 
 import numpy as np
@@ -16,13 +17,13 @@ from engine.config.options import EvalOptions
 from engine.evaluation import evaluate
 
 
-def _train_one_small_step(data, train_dir):
+def _train_one_small_step(data, train_dir, *extra):
     """A lenet checkpoint whose outputs are far from 0 and 1: trained one step, then its logits layer's
     weights scaled down (LeNet's initial logits are large enough to saturate)."""
     assert run_main(train_image_classifier.main, [
         "--tfrecord_file", data.tfrecord, "--chemin_liste_labels", data.classes, "--train_dir", str(train_dir),
         "--model_name", "lenet", "--train_image_size", "28", "--batch_size", "8", "--optimizer", "sgd",
-        "--learning_rate", "0.001", "--max_number_of_steps", "1", "--seed", "1"]) == 0
+        "--learning_rate", "0.001", "--max_number_of_steps", "1", "--seed", "1"] + list(extra)) == 0
     prefix = str(train_dir / "model.ckpt-1")
     reader = tf.train.load_checkpoint(prefix)
     with tf.Graph().as_default():
@@ -46,7 +47,7 @@ def _predictions(train_dir, label_mode):
 
 @pytest.fixture(scope="module")
 def multi_label_run(tmp_path_factory, faces):
-    return _train_one_small_step(faces, tmp_path_factory.mktemp("multi"))
+    return _train_one_small_step(faces, tmp_path_factory.mktemp("multi"), "--label_mode", "multi")
 
 
 def test_multi_label_probabilities_are_the_sigmoid_of_the_logits(multi_label_run):
@@ -61,7 +62,8 @@ def test_multi_label_probabilities_are_the_sigmoid_of_the_logits(multi_label_run
 def test_the_written_metrics_follow_from_thresholding_those_sigmoids(multi_label_run, tmp_path):
     values = _predictions(multi_label_run, "multi")
     assert run_main(eval_image_classifier.main, ["--checkpoint_path", multi_label_run, "--eval_dir", str(tmp_path),
-                                                 "--dataset_split_name", "all", "--batch_size", "16"]) == 0
+                                                 "--dataset_split_name", "all", "--batch_size", "16",
+                                                 "--threshold_criterion", "none"]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     sigmoid = 1.0 / (1.0 + np.exp(-values["logits"].astype(np.float64)))
     per_label = np.mean((sigmoid >= 0.5) == (values["labels"] >= 0.5), axis=0)
