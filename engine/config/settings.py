@@ -92,10 +92,12 @@ def resolve(args, config):
     image_size = _first(args.image_size, config.get("image_size"), spec.default_image_size)
     nets_factory.check_image_size(model_name, image_size)
     classes_file = _first(args.classes_file, config.get("classes_file"), defaults.CLASSES_PATH)
+    recorded_groups = label_groups.from_records(config.get("label_groups")) or None
     if args.classes_file is None and config.get("classes"):
-        classes, groups = list(config["classes"]), label_groups.from_records(config.get("label_groups")) or None
-    else:
+        classes, groups = list(config["classes"]), recorded_groups
+    else:  # the file's groups, else the run's (check_same_run refuses other classes than the run's)
         classes, groups = read_classes_file(classes_file)
+        groups = groups or recorded_groups
     labels_offset = _first(args.labels_offset, config.get("labels_offset"), 0)
     check_labels_offset(labels_offset, classes)
     test_percentage = _first(args.validation_percentage, config.get("validation_percentage"),

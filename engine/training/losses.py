@@ -1,9 +1,11 @@
 """The classification losses of training, and research/slim's clones (model_deploy): the batch split over
 copies of the network that share one set of variables, their losses averaged.
 
-Single-label: a softmax cross-entropy; multi-label: a sigmoid cross-entropy per class; grouped: a softmax
-cross-entropy per attribute group over that group's logits (`loss/GROUP`, summed into the total), with the
-label smoothing spread over the group's classes. An image with two labels of a group trains with each as
+Single-label: a softmax cross-entropy; multi-label: a sigmoid cross-entropy per class (their mean); grouped: a
+softmax cross-entropy per attribute group over that group's logits, with the label smoothing spread over the
+group's classes, each weighted by one over the number of groups (`loss/GROUP`; they sum to their mean). As the
+multi-label loss is a mean over the labels, the grouped loss is one over the groups: the loss keeps the scale
+of one classifier's, and the weight decay its share of the total. An image with two labels of a group trains with each as
 half the target; one with no label of a group leaves that group's loss (datasets/label_groups.py). Class
 weights (engine/training/class_weights.py) weight each image by its true class (single, grouped), or each
 positive and negative label (multi).
@@ -36,6 +38,7 @@ def scope_name(name):
 
 
 def _grouped_losses(logits, labels, spec, weight, scope):
+    weight = weight / float(len(spec.group_indexes))
     for indexes, name in zip(spec.group_indexes, spec.group_names):
         group_labels = tf.gather(labels, list(indexes), axis=1)
         count = tf.reduce_sum(group_labels, axis=1, keepdims=True)

@@ -80,3 +80,32 @@ def test_single_label_probabilities_are_the_softmax_of_the_logits(gender_faces, 
     np.testing.assert_allclose(values["probabilities"], softmax, atol=1e-6)
     unsaturated = np.mean((values["probabilities"] > 0.02) & (values["probabilities"] < 0.98))
     assert unsaturated > 0.8
+
+
+def test_grouped_probabilities_are_a_softmax_per_group_and_the_metrics_follow(faces, tmp_path):
+    train_dir = _train_one_small_step(faces, tmp_path / "grouped")  # the faces' groups, found in their labels
+    config = json.loads((tmp_path / "grouped" / "train_config.json").read_text())
+    assert config["label_mode"] == "grouped"
+    groups = {group["name"]: [config["classes"].index(name) for name in group["classes"]]
+              for group in config["label_groups"]}
+    values = _predictions(train_dir, "grouped")
+    logits = values["logits"].astype(np.float64)
+    expected = np.zeros_like(logits)
+    for indexes in groups.values():
+        exponentials = np.exp(logits[:, indexes] - logits[:, indexes].max(axis=1, keepdims=True))
+        expected[:, indexes] = exponentials / exponentials.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(values["probabilities"], expected, atol=1e-6)
+    assert np.mean((expected > 0.02) & (expected < 0.98)) > 0.8
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", train_dir, "--eval_dir", str(tmp_path / "eval"),
+                                                 "--dataset_split_name", "all", "--batch_size", "16"]) == 0
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    truth = values["labels"] >= 0.5
+    rows, every = np.arange(len(truth)), np.ones(len(truth), bool)
+    for name, indexes in groups.items():
+        best = np.argmax(expected[:, indexes], axis=1)
+        right = truth[:, indexes][rows, best]
+        every &= right
+        assert metrics["per_group"][name]["accuracy"] == pytest.approx(right.mean(), abs=1e-6)
+        assert np.sum(metrics["per_group"][name]["confusion_matrix"]) == len(truth)
+    assert metrics["exact_match"] == pytest.approx(every.mean(), abs=1e-6)
+    assert metrics["label_mode"] == "grouped" and metrics["images_outside_groups"] == 0
