@@ -86,9 +86,10 @@ class TrainOptions:
                 "runs evaluate better with 0.99 or 0.9)"})
     label_smoothing: float = 0.0
     class_weighting: str = dataclasses.field(default="none", metadata={
-        "choices": CLASS_WEIGHTINGS, "flag_default": None, "help": "balanced: weight each class (each class of an attribute group, each "
-        "label's positives and negatives) by the inverse of its frequency in the train split, so rare ones count "
-        "as much as frequent ones (default: the run's, else none)"})
+        "choices": CLASS_WEIGHTINGS, "flag_default": None,
+        "help": "balanced: weight each class (each class of an attribute group, each label's positives and "
+                "negatives) by the inverse of its frequency in the train split, so rare ones count as much as "
+                "frequent ones (default: the run's, else none)"})
     moving_average_decay: float = dataclasses.field(
         default=None, metadata={"help": "keep moving averages of the model variables with this decay (default: none)"})
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)

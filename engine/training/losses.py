@@ -5,8 +5,8 @@ Single-label: a softmax cross-entropy; multi-label: a sigmoid cross-entropy per 
 softmax cross-entropy per attribute group over that group's logits, with the label smoothing spread over the
 group's classes, each weighted by one over the number of groups (`loss/GROUP`; they sum to their mean). As the
 multi-label loss is a mean over the labels, the grouped loss is one over the groups: the loss keeps the scale
-of one classifier's, and the weight decay its share of the total. An image with two labels of a group trains with each as
-half the target; one with no label of a group leaves that group's loss (datasets/label_groups.py). Class
+of one classifier's, and the weight decay its share of the total. An image with two labels of a group trains
+with each as half the target; one with no label of a group leaves that group's loss (datasets/label_groups.py). Class
 weights (engine/training/class_weights.py) weight each image by its true class (single, grouped), or each
 positive and negative label (multi).
 """
