@@ -318,14 +318,22 @@ def test_multi_label_thresholds_are_chosen_on_val_reported_on_test_and_used_by_l
     meta = json.loads((tmp_path / "frozen.json").read_text())
     assert meta["thresholds"] == pytest.approx(list(expected)) and meta["threshold_criterion"] == "f1"
     capsys.readouterr()
-    image = os.path.join(faces.images, sorted(os.listdir(faces.images))[0])
-    assert label("--image", image, "--graph", frozen, "--json", "--top_k", 0) == 0
-    scores = {p["label"]: p["score"] for p in json.loads(capsys.readouterr().out)["predictions"]}
-    assert label("--image", image, "--graph", frozen) == 0
-    lines = [TEXT_LINE.match(line).groups() for line in capsys.readouterr().out.strip().splitlines() if line]
-    above = sorted((name for name in names if scores[name] >= meta["thresholds"][names.index(name)]),
-                   key=lambda name: -scores[name])
-    assert [name for name, _ in lines] == above
+    assert label("--image", faces.images, "--graph", frozen, "--json", "--top_k", 0) == 0
+    scores = {image: {p["label"]: p["score"] for p in record["predictions"]}
+              for image, record in json_records(capsys.readouterr().out).items()}
+    assert label("--image", faces.images, "--graph", frozen, "--json") == 0
+    shown = json_records(capsys.readouterr().out)
+    assert len(shown) == len(scores) == 120
+    for image, record in shown.items():
+        above = sorted((name for name in names if scores[image][name] >= meta["thresholds"][names.index(name)]),
+                       key=lambda name: -scores[image][name])
+        assert [p["label"] for p in record["predictions"]] == above
+        assert all(p["threshold"] == pytest.approx(chosen["thresholds"][p["label"]]) for p in record["predictions"])
+    # 0.5 would show other labels (the thresholds are not all 0.5 and some scores lie between)
+    assert any(sorted(name for name, score in row.items() if score >= 0.5) != sorted(
+        p["label"] for p in shown[image]["predictions"]) for image, row in scores.items())
+    assert label("--image", os.path.join(faces.images, sorted(os.listdir(faces.images))[0]), "--graph", frozen) == 0
+    assert all(TEXT_LINE.match(line) for line in capsys.readouterr().out.strip().splitlines())
     # Thresholds chosen for another checkpoint are not recorded: a warning says so.
     stale = dict(chosen, global_step=1)
     (tmp_path / "stale.json").write_text(json.dumps(stale))
@@ -333,6 +341,10 @@ def test_multi_label_thresholds_are_chosen_on_val_reported_on_test_and_used_by_l
                   tmp_path / "stale.json") == 0
     assert "were chosen for step 1, not for the exported step 2" in capsys.readouterr().err
     assert "thresholds" not in json.loads((tmp_path / "frozen.json").read_text())
+
+
+def json_records(text):
+    return {os.path.basename(record["image"]): record for record in map(json.loads, text.strip().splitlines())}
 
 
 def evaluate_module():
