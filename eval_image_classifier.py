@@ -33,7 +33,7 @@ def build_parser():
                        help="a training directory (its latest checkpoint) or one checkpoint file "
                        "(default: %(default)s)")
     add_flags(group, EvalOptions, ("eval_dir", "max_num_batches", "moving_average_decay", "mixed_precision",
-                                   "eval_interval_secs", "timeout"))
+                                   "eval_interval_secs", "timeout", "threshold_criterion"))
     add_flags(group, ValidationOptions, ("best_metric",))
     group.add_argument("--master", default="", help=argparse.SUPPRESS)
     add_ignored_flags(group, IGNORED_FLAGS)

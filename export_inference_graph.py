@@ -56,6 +56,10 @@ def build_parser():
                         help="freeze the moving averages of the weights training kept with this decay (default: "
                         "the training run's --moving_average_decay, recorded in its train_config.json; 0: the "
                         "weights themselves)")
+    output.add_argument("--thresholds_file", default=None,
+                        help="a multi-label model's per-label thresholds, chosen by eval_image_classifier.py on the "
+                        "val part, to record for label_image (default: eval/thresholds.json of the training "
+                        "directory of --checkpoint_path, when it was written for the exported checkpoint)")
     add_bool_flag(output, "metadata_json", True,
                   "also write the graph's metadata (input/output names, image size, preprocessing, classes, "
                   "label mode) as a JSON file beside each graph (x.pb -> x.json)")

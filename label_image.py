@@ -3,7 +3,9 @@ r"""Labels images with a frozen graph, as TensorFlow's label_image example does,
     python label_image.py --image face.jpg --graph inception_v3_frozen_graph.pb \
         --labels labels/liste_labels.txt
 
-prints one line per label, best first: `name (score = 0.12345)`. With no other flag the image goes
+prints one line per label, best first: `name (score = 0.12345)`: the best label of each attribute group of a
+grouped model, the labels at or above their chosen thresholds of a multi-label model that records them, else
+the 5 best (--top_k N: the N best, 0: all). With no other flag the image goes
 through the evaluation preprocessing the export recorded in the graph, so the scores equal those of
 eval_image_classifier.py; --input_layer, --output_layer, --input_height, --input_width, --input_mean
 and --input_std override it (with a mean or std: resize to height x width, then (x - mean) / std).
@@ -62,9 +64,12 @@ def build_parser():
                          "AVX512_BF16 or AMX); auto: bf16 when the export recorded it and this CPU has them, else "
                          "float32 (default: auto)")
     output = parser.add_argument_group("output")
-    output.add_argument("--top_k", type=int, default=5,
-                        help="labels shown per image, best first, 0 for all (default: %(default)s)")
-    add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]}")
+    output.add_argument("--top_k", type=int, default=None,
+                        help="labels shown per image, best first, 0 for all (default: one per attribute group of a "
+                        "grouped model, those at or above their threshold of a multi-label model that records "
+                        "thresholds, else 5)")
+    add_bool_flag(output, "json", False, "print one JSON object per image: {image, predictions: [{label, score}]} "
+                  "(and each label's group or threshold where the model records them)")
     read_limits.add_flags(parser, "reading the images")
     return parser
 
@@ -97,13 +102,14 @@ def _label_names(args, meta, num_outputs):
 def _print(path, predictions, as_json, many):
     """Prints the predictions of one image; names and paths with their unprintable characters escaped."""
     if as_json:
-        print(json_line({"image": path, "predictions": [{"label": name, "score": score}
-                                                        for name, score in predictions]}))
+        print(json_line({"image": path, "predictions": [
+            {key: value for key, value in prediction._asdict().items() if value is not None}
+            for prediction in predictions]}))
         return
     if many:
         print("%s:" % printable(path))
-    for name, score in predictions:
-        print("%s (score = %.5f)" % (printable(name), score))
+    for prediction in predictions:
+        print("%s (score = %.5f)" % (printable(prediction.label), prediction.score))
     if many:
         print()
 
@@ -174,7 +180,7 @@ def _label_all(paths, reader, classifier, names, args, meta):
         if names is None or len(names) != scores.shape[1]:
             names = _label_names(args, meta, scores.shape[1])
         for path, row in zip(batch_paths, scores):
-            _print(path, labeling.top_predictions(row, names, args.top_k), args.json, len(paths) > 1)
+            _print(path, labeling.predictions(row, names, meta, args.top_k), args.json, len(paths) > 1)
         sys.stdout.flush()
     return failures
 

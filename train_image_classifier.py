@@ -48,7 +48,7 @@ def build_parser():
 
     rate = parser.add_argument_group("learning rate")
     add_flags(rate, LearningRateOptions, [f.name for f in dataclasses.fields(LearningRateOptions)])
-    add_flags(rate, TrainOptions, ("label_smoothing", "moving_average_decay"))
+    add_flags(rate, TrainOptions, ("label_smoothing", "class_weighting", "moving_average_decay"))
 
     validation = parser.add_argument_group(
         "validation", "the val part of the split evaluated during training (train_dir/eval_val/), the best "

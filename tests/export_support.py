@@ -147,7 +147,8 @@ def deployed_model(tmp_path_factory, name, data, model_name, image_size, *extra_
 def lenet_multi(tmp_path_factory, faces):
     """Multi-label lenet on the `faces` fixture, 20 steps at a small learning rate (scores spread between 0
     and 1), in every format (see deployed_model)."""
-    return deployed_model(tmp_path_factory, "lenet_multi", faces, "lenet", 28, "--learning_rate", "0.001", steps=20)
+    return deployed_model(tmp_path_factory, "lenet_multi", faces, "lenet", 28, "--learning_rate", "0.001",
+                          "--label_mode", "multi", steps=20)
 
 
 def lenet_single(tmp_path_factory, gender_faces):

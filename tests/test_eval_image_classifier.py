@@ -45,7 +45,7 @@ def gender_model(gender_faces, tmp_path_factory):
 @pytest.fixture(scope="module")
 def faces_model(faces, tmp_path_factory):
     train_dir = tmp_path_factory.mktemp("faces_model")
-    train(faces, train_dir, 2)
+    train(faces, train_dir, 2, "--label_mode", "multi")
     return train_dir
 
 
@@ -276,3 +276,78 @@ def test_a_checkpoint_without_its_training_config_is_checked_against_the_network
     assert evaluate(copy / "model.ckpt-2", tmp_path / "eval", "--tfrecord_file", gender_faces.tfrecord, *extra) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_multi_label_thresholds_are_chosen_on_val_reported_on_test_and_used_by_label_image(faces_model, faces,
+                                                                                           tmp_path, capsys):
+    import numpy as np
+
+    from engine.config import run_config
+    from engine.config import settings as settings_module
+    from engine.config.options import EvalOptions
+    from engine.evaluation import metrics as metrics_module
+    from engine.evaluation import thresholds
+    from tests.export_support import export
+    from tests.label_support import TEXT_LINE, label
+
+    eval_dir = faces_model / "eval"  # the default, where export looks for them
+    assert evaluate(faces_model, eval_dir) == 0
+    assert "at the thresholds chosen on the val part (f1)" in capsys.readouterr().out
+    result, chosen = read_metrics(eval_dir), json.loads((eval_dir / "thresholds.json").read_text())
+    assert (chosen["split"], chosen["criterion"], chosen["global_step"]) == ("val", "f1", 2)
+    # Chosen on the val images, the metrics at them reported on the test images.
+    args = eval_image_classifier.build_parser().parse_args(["--checkpoint_path", str(faces_model)])
+    settings = settings_module.resolve(args, run_config.read_config(str(faces_model)))
+    checkpoint = str(faces_model / "model.ckpt-2")
+    parts = {}
+    with evaluate_module().Evaluator(settings, "multi", EvalOptions(eval_dir="unused")) as evaluator:
+        for split in ("val", "test"):
+            batches = list(evaluator.predictions(checkpoint, split))
+            parts[split] = [np.concatenate([batch[key] for batch in batches]) for key in ("probabilities", "labels")]
+    expected = thresholds.choose(*parts["val"])
+    names = settings.outputs
+    assert [chosen["thresholds"][name] for name in names] == pytest.approx(expected)
+    assert chosen["num_images"] == len(parts["val"][0]) and result["num_images"] == len(parts["test"][0])
+    at_thresholds = metrics_module.multi_label_metrics(*parts["test"], names, expected)
+    assert result["at_thresholds"]["mean_f1"] == pytest.approx(at_thresholds["mean_f1"], abs=1e-6)
+    assert result["Accuracy"] == pytest.approx(metrics_module.multi_label_metrics(*parts["test"], names)["Accuracy"],
+                                               abs=1e-6)  # and at 0.5, as before
+    # Export records them; label_image prints the labels at or above their threshold, best first.
+    frozen = tmp_path / "frozen.pb"
+    assert export("--checkpoint_path", faces_model, "--frozen_graph", frozen) == 0
+    meta = json.loads((tmp_path / "frozen.json").read_text())
+    assert meta["thresholds"] == pytest.approx(list(expected)) and meta["threshold_criterion"] == "f1"
+    capsys.readouterr()
+    assert label("--image", faces.images, "--graph", frozen, "--json", "--top_k", 0) == 0
+    scores = {image: {p["label"]: p["score"] for p in record["predictions"]}
+              for image, record in json_records(capsys.readouterr().out).items()}
+    assert label("--image", faces.images, "--graph", frozen, "--json") == 0
+    shown = json_records(capsys.readouterr().out)
+    assert len(shown) == len(scores) == 120
+    for image, record in shown.items():
+        above = sorted((name for name in names if scores[image][name] >= meta["thresholds"][names.index(name)]),
+                       key=lambda name: -scores[image][name])
+        assert [p["label"] for p in record["predictions"]] == above
+        assert all(p["threshold"] == pytest.approx(chosen["thresholds"][p["label"]]) for p in record["predictions"])
+    # 0.5 would show other labels (the thresholds are not all 0.5 and some scores lie between)
+    assert any(sorted(name for name, score in row.items() if score >= 0.5) != sorted(
+        p["label"] for p in shown[image]["predictions"]) for image, row in scores.items())
+    assert label("--image", os.path.join(faces.images, sorted(os.listdir(faces.images))[0]), "--graph", frozen) == 0
+    assert all(TEXT_LINE.match(line) for line in capsys.readouterr().out.strip().splitlines())
+    # Thresholds chosen for another checkpoint are not recorded: a warning says so.
+    stale = dict(chosen, global_step=1)
+    (tmp_path / "stale.json").write_text(json.dumps(stale))
+    assert export("--checkpoint_path", faces_model, "--frozen_graph", frozen, "--thresholds_file",
+                  tmp_path / "stale.json") == 0
+    assert "were chosen for step 1, not for the exported step 2" in capsys.readouterr().err
+    assert "thresholds" not in json.loads((tmp_path / "frozen.json").read_text())
+
+
+def json_records(text):
+    return {os.path.basename(record["image"]): record for record in map(json.loads, text.strip().splitlines())}
+
+
+def evaluate_module():
+    from engine.evaluation import evaluate as module
+
+    return module

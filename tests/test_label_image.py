@@ -21,7 +21,7 @@ def lenet(tmp_path_factory):
     """Multi-label lenet trained 2 steps, frozen for any batch and for batch 8; images = record bytes."""
     root = tmp_path_factory.mktemp("label_lenet")
     data = make_demo_data(root / "data", 10, 64)
-    train_dir = train(data.tfrecord, data.classes, str(root / "train"), "lenet", 28)
+    train_dir = train(data.tfrecord, data.classes, str(root / "train"), "lenet", 28, "--label_mode", "multi")
     frozen, frozen8 = str(root / "frozen.pb"), str(root / "frozen8.pb")
     assert export("--checkpoint_path", train_dir, "--frozen_graph", frozen) == 0
     assert export("--checkpoint_path", train_dir, "--frozen_graph", frozen8, "--batch_size", 8) == 0

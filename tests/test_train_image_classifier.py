@@ -36,7 +36,7 @@ def losses(text):
 
 
 def test_multi_label_training_lowers_the_loss_and_records_its_config(faces, tmp_path, capsys):
-    assert train(faces, tmp_path, 80) == 0
+    assert train(faces, tmp_path, 80, "--label_mode", "multi") == 0
     output = capsys.readouterr().out
     values = losses(output)
     assert len(values) == 80  # a line after every step
@@ -73,9 +73,25 @@ def test_single_label_data_trains_with_softmax(gender_faces, tmp_path, capsys):
 
 
 def test_multi_label_data_trains_with_a_sigmoid_per_label(faces, tmp_path):
-    assert train(faces, tmp_path, 1) == 0
+    assert train(faces, tmp_path, 1, "--label_mode", "multi") == 0
     ops = loss_op_types(tmp_path)
     assert ops == {"Log1p"}
+
+
+def test_faces_train_a_softmax_per_attribute_group_found_in_their_labels(faces, tmp_path, capsys):
+    assert train(faces, tmp_path, 30, "--save_summaries_steps", "10") == 0
+    out = capsys.readouterr().out
+    assert "attribute groups found in the labels of" in out and "(grouped, a softmax for each of 5 attribute " \
+        "groups, 11 classes)" in out
+    config = json.loads((tmp_path / "train_config.json").read_text())
+    assert config["label_mode"] == "grouped"
+    assert [group["classes"] for group in config["label_groups"]] == [
+        ["homme", "femme"], ["yeux_ronds", "yeux_amandes"], ["nez_rond", "nez_pointu"],
+        ["visage_rond", "visage_carre"], ["jeune", "age_moyen", "vieux"]]
+    assert loss_op_types(tmp_path) == {"SoftmaxCrossEntropyWithLogits"}
+    steps = summary_steps(tmp_path)  # a loss curve per attribute
+    assert {"losses/loss/homme_femme", "losses/loss/jeune_age_moyen_vieux", "total_loss"} <= set(steps)
+    assert "losses/loss" not in steps
 
 
 def test_resume_continues_the_step_count(faces, tmp_path, capsys):
@@ -212,7 +228,7 @@ def summary_steps(train_dir):
 def test_summaries_come_at_the_first_step_on_the_cadence_and_at_the_last_with_plain_tags(faces, tmp_path):
     # Before: with --save_summaries_secs 600 a short run wrote step 1 only, under tags such as total_loss_1
     # and losses/loss/value.
-    assert train(faces, tmp_path, 30, "--save_summaries_secs", "600") == 0
+    assert train(faces, tmp_path, 30, "--save_summaries_secs", "600", "--label_mode", "multi") == 0
     steps = summary_steps(tmp_path)
     assert steps["total_loss"] == [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]  # a tenth of the run's 30 steps
     assert {"total_loss", "learning_rate", "losses/loss", "losses/regularization_loss"} <= set(steps)
@@ -230,7 +246,7 @@ def test_summaries_come_at_the_first_step_on_the_cadence_and_at_the_last_with_pl
     (["--optimizer", "rmsprop"], "trains with adam; --optimizer rmsprop would not resume it"),
     (["--chemin_liste_labels", "GENDER"], "trains with 11 classes (homme, femme, yeux_ronds, yeux_amandes, ...); "
                                           "--classes_file {gender} with 2 classes"),
-    (["--label_mode", "single"], "trains multi-label; --label_mode single would not resume it"),
+    (["--label_mode", "single"], "trains with attribute groups; --label_mode single would not resume it"),
 ])
 def test_a_mistaken_second_run_names_the_difference_and_changes_nothing(faces, gender_faces, tmp_path, capsys,
                                                                         extra, message):

@@ -143,8 +143,10 @@ def dataset_parser(split_default):
                        help="subtract this from every label id (research/slim's background-class offset; "
                        "default: the training run's, else 0)")
     group.add_argument("--label_mode", choices=label_modes.CHOICES, default=None,
-                       help="single: softmax over classes, one label per image; multi: sigmoid per class "
-                       "(several labels per image); auto: chosen from the data (default)")
+                       help="single: softmax over classes, one label per image; grouped: a softmax per attribute "
+                       "group, one label of each group per image (groups declared in the classes file as "
+                       "N:name:group, or found in the labels); multi: sigmoid per class (several labels per "
+                       "image); auto: chosen from the data (default: the training run's, else auto)")
     add_flags(group, TrainOptions, ("skip_corrupt_records",), add_bool_flag)
     return parser
 

@@ -15,6 +15,9 @@ OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop
 DECAY_TYPES = ("fixed", "exponential", "polynomial", "cosine")  # research/slim's three, and a cosine
 MIXED_PRECISION_MODES = ("none", "bf16", "fp16")
 TFLITE_QUANTIZATIONS = ("none", "dynamic", "float16")  # weights of an exported TFLite model
+BALANCED = "balanced"
+CLASS_WEIGHTINGS = ("none", BALANCED)  # --class_weighting (engine/training/class_weights.py)
+THRESHOLD_CRITERIA = ("f1", "accuracy", "none")  # --threshold_criterion (engine/evaluation/thresholds.py)
 
 DEFAULT_OPTIMIZER = "rmsprop"
 # --opt_epsilon when not given: research/slim's 1.0 for RMSProp (its only default, meant for RMSProp: with
@@ -90,12 +93,16 @@ def _ranged_values(record):
 def _ranged(default, valid, **metadata):
     """A dataclass field with `default` and the Range `valid`."""
     return dataclasses.field(default=default, metadata=dict(metadata, range=valid))
+
+
 # The metric of the val part that chooses the best checkpoint (--best_metric), per label mode: (its default, the
 # metrics it may be). Each is a scalar of engine/evaluation/metrics.py's results in that mode (tests/engine/
 # test_selection.py checks it), and higher is better for each. A new label mode adds its row here.
 BEST_METRICS = {
     label_modes.SINGLE: ("Accuracy", ("Accuracy", "mean_f1")),
     label_modes.MULTI: ("Accuracy", ("Accuracy", "mAP", "exact_match", "mean_f1")),
+    # every attribute right: what a grouped model is for
+    label_modes.GROUPED: ("exact_match", ("exact_match", "attribute_accuracy", "Accuracy", "mean_f1", "mAP")),
 }
 
 
@@ -195,6 +202,11 @@ class TrainOptions:
     batch_norm_decay: float = _ranged(None, FRACTION, help="decay of the batch norm moving averages (default: the "
                                       "network's, 0.9997 for most; short runs evaluate better with 0.99 or 0.9)")
     label_smoothing: float = _ranged(0.0, FRACTION)
+    class_weighting: str = dataclasses.field(default="none", metadata={
+        "choices": CLASS_WEIGHTINGS, "flag_default": None,
+        "help": "balanced: weight each class (each class of an attribute group, each label's positives and "
+                "negatives) by the inverse of its frequency in the train split, so rare ones count as much as "
+                "frequent ones (default: the run's, else none)"})
     moving_average_decay: float = _ranged(
         None, DECAY, help="keep moving averages of the model variables with this decay (default: none)")
     optimization: OptimizerOptions = dataclasses.field(default_factory=OptimizerOptions)
@@ -283,6 +295,11 @@ class EvalOptions:
     timeout: float = dataclasses.field(default=None, metadata={
         "help": "when following, stop after this many seconds without a new checkpoint (default: follow until "
                 "interrupted)"})
+    threshold_criterion: str = dataclasses.field(default="f1", metadata={
+        "choices": THRESHOLD_CRITERIA,
+        "help": "multi-label models: choose each label's decision threshold on the val part to maximise its F1 "
+                "(rare labels are not given up) or its accuracy, and report the metrics at them beside those at "
+                "0.5; none: 0.5 only"})
 
 
 def summary_every_steps(options):

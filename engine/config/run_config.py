@@ -1,12 +1,17 @@
 """The resolved training configuration, written into `train_dir` so later steps default to it.
 
 `train_dir/train_config.json` holds: model_name, image_size, preprocessing_name, classes (names in id
-order), label_mode ("single" or "multi"), validation_percentage (the test part), val_percentage,
-dataset_split_name, use_grayscale, labels_offset, tfrecord_file, classes_file, mixed_precision, optimizer,
-opt_epsilon, and moving_average_decay (None: no averages kept; else evaluation and export read the averages).
+order), label_mode ("single", "multi" or "grouped"), label_groups (a grouped run's attribute groups:
+[{"name", "classes"}]), validation_percentage (the test part), val_percentage, dataset_split_name,
+use_grayscale, labels_offset, tfrecord_file, classes_file, mixed_precision, optimizer, opt_epsilon,
+moving_average_decay (None: no averages kept; else evaluation and export read the averages),
+class_weighting and class_weights.
 
 Reading it checks that it is what training writes (`FIELDS`): a file edited by hand, cut short or replaced
 gets a message naming it and each wrong value, never a traceback deeper down.
+
+Evaluation writes into `train_dir/eval/` by default, and for a multi-label run the thresholds it chose on
+the val part (`thresholds.json`), which export records for label_image.
 """
 import json
 import math
@@ -14,9 +19,11 @@ import os
 import stat
 
 from core import atomic_files
-from core.errors import UserError
+from core.errors import UserError, first_line
+from core.files import FileRefused, read_bounded
+from core.text import quote
 from datasets import label_modes
-from engine.config.options import MIXED_PRECISION_MODES, OPTIMIZERS
+from engine.config.options import CLASS_WEIGHTINGS, MIXED_PRECISION_MODES, OPTIMIZERS
 from nets.catalog import MODEL_NAMES
 
 CONFIG_NAME = "train_config.json"
@@ -39,6 +46,11 @@ def _text(value):
     return isinstance(value, str) and bool(value)
 
 
+def _groups(value):
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(group, dict) and _text(group.get("name")) and _names(group.get("classes")) for group in value)
+
+
 # What training writes under each key: (what the value must be, its check). Keys a config lacks (runs recorded
 # by earlier versions) or holds as null are not recorded, except REQUIRED ones; other keys are ignored.
 FIELDS = {
@@ -57,8 +69,39 @@ FIELDS = {
     "mixed_precision": ("one of %s" % ", ".join(MIXED_PRECISION_MODES), lambda value: value in MIXED_PRECISION_MODES),
     "optimizer": ("one of %s" % ", ".join(OPTIMIZERS), lambda value: value in OPTIMIZERS),
     "opt_epsilon": ("a positive number", lambda value: _number(value) and value > 0),
+    "moving_average_decay": ("a number from 0 to less than 1", lambda value: _number(value) and 0 <= value < 1),
+    "label_groups": ('a list of {"name": group name, "classes": [class names]}', _groups),
+    "class_weighting": ("one of %s" % ", ".join(CLASS_WEIGHTINGS), lambda value: value in CLASS_WEIGHTINGS),
 }
 REQUIRED = ("model_name", "image_size", "classes")  # in every config training ever wrote
+
+EVAL_SUBDIR = "eval"  # default --eval_dir, inside the training directory
+THRESHOLDS_NAME = "thresholds.json"  # a multi-label run's chosen thresholds, beside metrics.json
+
+
+def default_thresholds_path(checkpoint_path):
+    """Where evaluation writes by default the thresholds of the run of `checkpoint_path`."""
+    return os.path.join(config_dir(checkpoint_path), EVAL_SUBDIR, THRESHOLDS_NAME)
+
+
+def read_thresholds(path):
+    """The dict of a thresholds.json ({criterion, split, num_images, global_step, checkpoint, thresholds:
+    {label: value}}); a UserError when it cannot be read."""
+    try:
+        value = json.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
+    except FileRefused as refused:
+        raise UserError("cannot read the thresholds %s (%s: %s); evaluate the run again to write them"
+                        % (quote(path), refused.reason, refused.detail))
+    except ValueError as error:
+        raise UserError("cannot read the thresholds %s (%s); evaluate the run again to write them"
+                        % (quote(path), first_line(error, 200)))
+    thresholds = value.get("thresholds") if isinstance(value, dict) else None
+    if not isinstance(thresholds, dict) or not all(
+            isinstance(label, str) and _number(threshold) and 0 <= threshold <= 1
+            for label, threshold in thresholds.items()):
+        raise UserError("%s holds no thresholds (a `thresholds` object of label: a number from 0 to 1); evaluate "
+                        "the run again to write them" % quote(path))
+    return value
 
 
 def config_dir(checkpoint_path):

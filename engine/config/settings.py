@@ -10,9 +10,9 @@ import os
 
 from core.errors import UserError
 from core.progress import warn
-from datasets import defaults, label_modes
+from datasets import defaults, label_groups, label_modes
 from datasets.annotations import label_key
-from datasets.classes_file import read_classes
+from datasets.classes_file import read_classes_file
 from datasets.split import check_percentages
 from engine.config import run_config
 from nets import catalog as nets_catalog
@@ -34,13 +34,24 @@ class Settings:
     labels_offset: int
     label_mode: str  # one of datasets.label_modes.CHOICES (AUTO: decided from the data)
     val_percentage: float = 0.0  # the val part; 0 for runs recorded before it existed
+    # datasets.label_groups.LabelGroup tuple: declared in the classes file or recorded by the run (None: none)
+    label_groups: tuple = None
 
     @property
     def num_classes(self):
         return len(self.classes) - self.labels_offset
 
+    @property
+    def outputs(self):
+        """The names of the network's outputs: the classes after --labels_offset."""
+        return list(self.classes[self.labels_offset:])
+
+    def group_indexes(self):
+        """[[output index of each class] per group] of label_groups ([] without groups)."""
+        return label_groups.group_indexes(self.label_groups or (), self.outputs)
+
     def to_config(self):
-        return dataclasses.asdict(self)
+        return dict(dataclasses.asdict(self), label_groups=label_groups.to_records(self.label_groups) or None)
 
 
 def _first(*values):
@@ -81,10 +92,12 @@ def resolve(args, config):
     image_size = _first(args.image_size, config.get("image_size"), spec.default_image_size)
     nets_catalog.check_image_size(model_name, image_size)
     classes_file = _first(args.classes_file, config.get("classes_file"), defaults.CLASSES_PATH)
+    recorded_groups = label_groups.from_records(config.get("label_groups")) or None
     if args.classes_file is None and config.get("classes"):
-        classes = list(config["classes"])
-    else:
-        classes = read_classes(classes_file)
+        classes, groups = list(config["classes"]), recorded_groups
+    else:  # the file's groups, else the run's (check_same_run refuses other classes than the run's)
+        classes, groups = read_classes_file(classes_file)
+        groups = groups or recorded_groups
     labels_offset = _first(args.labels_offset, config.get("labels_offset"), 0)
     check_labels_offset(labels_offset, classes)
     test_percentage = _first(args.validation_percentage, config.get("validation_percentage"),
@@ -108,6 +121,7 @@ def resolve(args, config):
         labels_offset=int(labels_offset),
         label_mode=label_mode,
         val_percentage=float(val_percentage),
+        label_groups=groups,
     )
 
 
@@ -117,12 +131,19 @@ _PURPOSES = {
     "evaluate": ("trained", "evaluate", "pass another --checkpoint_path"),
     "export": ("trained", "export", "pass another --checkpoint_path"),
 }
+_MODE_WORDS = {label_modes.SINGLE: "single-label", label_modes.MULTI: "multi-label",
+               label_modes.GROUPED: "with attribute groups"}
 _IMAGE_SIZE_FLAGS = {"train": "--train_image_size", "evaluate": "--eval_image_size", "export": "--image_size"}
 
 
 def _class_list(classes, limit=4):
     shown = ", ".join(classes[:limit]) + (", ..." if len(classes) > limit else "")
     return "%d class%s (%s)" % (len(classes), "" if len(classes) == 1 else "es", shown)
+
+
+def _group_keys(groups):
+    """What makes groups the same: their classes, in any order (a detected group's name is its classes)."""
+    return sorted(sorted(label_key(name) for name in group.classes) for group in groups)
 
 
 def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
@@ -152,7 +173,11 @@ def check_same_run(run_dir, recorded, settings, purpose, optimizer=None):
                                                                order)))
     if recorded.get("label_mode") in label_modes.LABEL_MODES and settings.label_mode in label_modes.LABEL_MODES \
             and recorded["label_mode"] != settings.label_mode:
-        differences.append(("%s-label" % recorded["label_mode"], "--label_mode %s" % settings.label_mode))
+        differences.append((_MODE_WORDS[recorded["label_mode"]], "--label_mode %s" % settings.label_mode))
+    groups = label_groups.from_records(recorded.get("label_groups"))
+    if groups and settings.label_groups and _group_keys(groups) != _group_keys(settings.label_groups):
+        differences.append(("with the %s" % label_groups.describe(groups), "--classes_file %s with the %s" % (
+            settings.classes_file, label_groups.describe(settings.label_groups))))
     if recorded.get("labels_offset") is not None and int(recorded["labels_offset"]) != settings.labels_offset:
         differences.append(("with --labels_offset %d" % recorded["labels_offset"],
                             "--labels_offset %d" % settings.labels_offset))

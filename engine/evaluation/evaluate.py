@@ -2,6 +2,8 @@
 
 Uses the training input pipeline (eval variant) and split function, so the held-out images are exactly
 those training never saw; every image of the split is counted once (the last partial batch included).
+A multi-label model also gets per-label thresholds, chosen on the val part (engine/evaluation/thresholds.py),
+and its metrics at them beside those at 0.5.
 """
 import os
 import time
@@ -12,10 +14,13 @@ from core.compat import slim, tf
 from core.errors import UserError, first_line
 from core.progress import RateMeter, say, warn
 from datasets import label_modes, tfrecord_integrity
+from datasets.defaults import ALL, VAL
 from datasets.input_pipeline import PipelineOptions, build_dataset
+from engine.config.run_config import THRESHOLDS_NAME
 from engine.evaluation import metrics as metrics_module
-from engine.evaluation import reports
-from engine.model import checkpoints, finite, mixed_precision
+from engine.evaluation import reports, thresholds
+from engine.evaluation.group_metrics import Groups
+from engine.model import checkpoints, finite, mixed_precision, outputs
 from engine.model.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -32,25 +37,18 @@ class Evaluator:
         self.settings, self.label_mode, self.options = settings, label_mode, options
         self._session = None
         self.last_predictions = None  # (probabilities, labels) of the last evaluation, for the PR curves
+        self.groups = Groups(tuple(group.name for group in settings.label_groups or ()),
+                             tuple(map(tuple, settings.group_indexes()))) if label_mode == label_modes.GROUPED else None
+        self.threshold_split = self._threshold_split()
         self.graph = tf.Graph()
         with self.graph.as_default():
-            preprocess = preprocessing_factory.get_preprocessing(
-                settings.preprocessing_name, is_training=False, use_grayscale=settings.use_grayscale)
-            dataset = build_dataset(
-                settings.tfrecord_file, options.split, settings.num_classes, preprocess, settings.image_size,
-                options.batch_size, is_training=False, options=PipelineOptions(
-                    validation_percentage=settings.validation_percentage, val_percentage=settings.val_percentage,
-                    labels_offset=settings.labels_offset,
-                    num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
-                    skip_corrupt_records=options.skip_corrupt_records))
-            self.iterator = tf.data.make_initializable_iterator(dataset)
-            batch = self.iterator.get_next()
+            batch = self._input(sorted({options.split, self.threshold_split or options.split}))
             network_fn = mixed_precision.wrap_network_fn(
                 nets_factory.get_network_fn(settings.model_name, settings.num_classes, is_training=False),
                 options.mixed_precision)
             logits, _ = network_fn(batch["images"])
             logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
-            probabilities = tf.nn.softmax(logits) if label_mode == label_modes.SINGLE else tf.sigmoid(logits)
+            probabilities = outputs.probabilities(logits, label_mode, self.groups.indexes if self.groups else ())
             self.fetches = {"probabilities": probabilities, "labels": batch["labels"], "logits": logits,
                             "filenames": batch["filenames"]}
             if options.moving_average_decay:
@@ -63,6 +61,37 @@ class Evaluator:
             self.finite_check = finite.FiniteCheck(list(to_restore.values()))
             self.graph.finalize()
 
+    def _threshold_split(self):
+        """VAL when this multi-label evaluation chooses thresholds (the run has a val part), else None."""
+        criterion = self.options.threshold_criterion
+        if self.label_mode != label_modes.MULTI or criterion == "none":
+            return None
+        if not self.settings.val_percentage:
+            say("the run has no val part (it was recorded before there was one): the labels are decided at 0.5; "
+                "a run trained with --val_percentage gets thresholds chosen on its val images")
+            return None
+        if self.options.split in (VAL, ALL):
+            warn("choosing the thresholds on the %s split, which holds the val images it is scored on: the metrics "
+                 "at the chosen thresholds flatter the model; evaluate the test split" % self.options.split)
+        return VAL
+
+    def _input(self, splits):
+        """The next batch of an iterator that each split's initializer (`self.initializers`) points at it."""
+        settings, options = self.settings, self.options
+        preprocess = preprocessing_factory.get_preprocessing(
+            settings.preprocessing_name, is_training=False, use_grayscale=settings.use_grayscale)
+        datasets = {split: build_dataset(
+            settings.tfrecord_file, split, settings.num_classes, preprocess, settings.image_size,
+            options.batch_size, is_training=False, options=PipelineOptions(
+                validation_percentage=settings.validation_percentage, val_percentage=settings.val_percentage,
+                labels_offset=settings.labels_offset,
+                num_readers=options.num_readers, num_preprocessing_threads=options.num_preprocessing_threads,
+                skip_corrupt_records=options.skip_corrupt_records)) for split in splits}
+        first = datasets[splits[0]]
+        iterator = tf.data.Iterator.from_structure(tf.data.get_output_types(first), tf.data.get_output_shapes(first))
+        self.initializers = {split: iterator.make_initializer(dataset) for split, dataset in datasets.items()}
+        return iterator.get_next()
+
     def close(self):
         if self._session is not None:
             self._session.close()
@@ -74,9 +103,10 @@ class Evaluator:
     def __exit__(self, *exc_info):
         self.close()
 
-    def predictions(self, checkpoint):
-        """Yields, batch by batch over the split, {"filenames", "logits", "probabilities", "labels"} numpy
-        arrays computed with `checkpoint`; raises UserError when it does not fit the network."""
+    def predictions(self, checkpoint, split=None):
+        """Yields, batch by batch over `split` (default: the evaluated one), {"filenames", "logits",
+        "probabilities", "labels"} numpy arrays computed with `checkpoint`; raises UserError when it does not fit
+        the network."""
         checkpoints.check_fits(checkpoint, self.to_restore, "%s with %d classes" % (
             self.settings.model_name, self.settings.num_classes))
         if self._session is None:
@@ -91,7 +121,7 @@ class Evaluator:
                             "means anything. Evaluate an earlier checkpoint (--checkpoint_path %s), or train again "
                             "with a lower --learning_rate" % (checkpoint, finite.describe(bad), os.path.join(
                                 os.path.dirname(checkpoint), "model.ckpt-STEP")))
-        session.run(self.iterator.initializer)
+        session.run(self.initializers[split or self.options.split])
         batches = 0
         while self.options.max_num_batches is None or batches < self.options.max_num_batches:
             try:
@@ -106,12 +136,11 @@ class Evaluator:
             batches += 1
             yield values
 
-    def evaluate(self, checkpoint):
-        """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
+    def _collect(self, checkpoint, split, meter):
+        """(probabilities, labels) of every image of `split`, numpy [N, C] each."""
         probabilities, labels = [], []
-        meter = RateMeter(unit="images")
         last_line = time.monotonic()
-        for values in self.predictions(checkpoint):
+        for values in self.predictions(checkpoint, split):
             probabilities.append(values["probabilities"])
             labels.append(values["labels"])
             meter.update(len(values["labels"]))
@@ -120,13 +149,26 @@ class Evaluator:
                 last_line = time.monotonic()
         if not probabilities:
             raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
-                            "or another --test_percentage or --val_percentage" % (self.options.split,
-                                                                    self.settings.tfrecord_file))
-        probabilities, labels = np.concatenate(probabilities), np.concatenate(labels)
+                            "or another --test_percentage or --val_percentage" % (split, self.settings.tfrecord_file))
+        return np.concatenate(probabilities), np.concatenate(labels)
+
+    def evaluate(self, checkpoint):
+        """Metrics of `checkpoint` over the split; raises UserError when it does not fit the network."""
+        meter = RateMeter(unit="images")
+        probabilities, labels = self._collect(checkpoint, self.options.split, meter)
         self.last_predictions = (probabilities, labels)
-        result = metrics_module.compute(probabilities, labels, self.settings.classes[self.settings.labels_offset:],
-                                        self.label_mode)
+        names = self.settings.outputs
+        result = metrics_module.compute(probabilities, labels, names, self.label_mode, self.groups)
         result["images_per_sec"] = meter.rate
+        if self.threshold_split:
+            chosen_on = (probabilities, labels) if self.threshold_split == self.options.split else self._collect(
+                checkpoint, self.threshold_split, RateMeter(unit="images"))
+            criterion = self.options.threshold_criterion
+            chosen = thresholds.choose(chosen_on[0], chosen_on[1], criterion)
+            result["thresholds"] = {"criterion": criterion, "split": self.threshold_split,
+                                    "num_images": int(len(chosen_on[0])),
+                                    "values": {name: float(value) for name, value in zip(names, chosen)}}
+            result["at_thresholds"] = metrics_module.multi_label_metrics(probabilities, labels, names, chosen)
         return result
 
 
@@ -146,8 +188,10 @@ def evaluate_once(evaluator, checkpoint, eval_dir, step=None, table=True):
     path = reports.write_results(eval_dir, result, step, checkpoint, evaluator.label_mode, evaluator.last_predictions)
     if table:
         say(metrics_module.table(result, evaluator.label_mode))
-        say("eval/Accuracy %.4f at step %d; %s and %s written" % (result["Accuracy"], step, path,
-                                                                  reports.METRICS_TABLE_NAME))
+        say("eval/Accuracy %.4f at step %d; %s and %s written%s" % (
+            result["Accuracy"], step, path, reports.METRICS_TABLE_NAME,
+            ", and the thresholds chosen on the %s part in %s" % (result["thresholds"]["split"], THRESHOLDS_NAME)
+            if result.get("thresholds") else ""))
     return result
 
 

@@ -2,10 +2,11 @@
 
 Single-label: Accuracy, Recall_5 (more than 5 classes), per-class accuracy (recall of each class),
 precision, recall and F1, and the confusion matrix (rows: true class, columns: predicted class).
-Multi-label (a label is predicted when its sigmoid probability is at least 0.5): per-label accuracy,
-precision, recall and F1, their means, exact-match ratio and mAP (mean over labels with at least one
-positive of the average precision of the ranking by probability). `Accuracy` is the mean per-label
-accuracy, so `eval/Accuracy` exists in both modes.
+Multi-label (a label is predicted when its sigmoid probability is at least 0.5, or its own threshold):
+per-label accuracy, precision, recall and F1, their means, exact-match ratio and mAP (mean over labels with
+at least one positive of the average precision of the ranking by probability). `Accuracy` is the mean
+per-label accuracy, so `eval/Accuracy` exists in every mode. Grouped (engine/evaluation/group_metrics.py):
+the same per-label metrics, the best label of each group being the predicted one, and per attribute.
 
 `per_class_table` gives the per-class (or per-label) rows as a pandas DataFrame, for metrics.csv.
 """
@@ -55,10 +56,11 @@ def average_precision(scores, positives):
     return float(np.sum(precision_at_rank * hits) / hits.sum())
 
 
-def multi_label_metrics(probabilities, labels, class_names, threshold=THRESHOLD):
-    """`probabilities` [N, C] sigmoid outputs; `labels` multi-hot [N, C]."""
+def multi_label_metrics(probabilities, labels, class_names, threshold=THRESHOLD, predicted=None):
+    """`probabilities` [N, C] sigmoid outputs; `labels` multi-hot [N, C]. A label is predicted when its
+    probability is at least `threshold` (a number, or one per label), or where `predicted` [N, C] says."""
     truth = labels >= 0.5
-    predicted = probabilities >= threshold
+    predicted = probabilities >= np.asarray(threshold) if predicted is None else predicted
     per_label = {}
     for i, name in enumerate(class_names):
         tp = int(np.sum(predicted[:, i] & truth[:, i]))
@@ -87,31 +89,48 @@ def multi_label_metrics(probabilities, labels, class_names, threshold=THRESHOLD)
     }
 
 
-def compute(probabilities, labels, class_names, label_mode):
+def compute(probabilities, labels, class_names, label_mode, groups=None):
+    """The metrics of `label_mode`; `groups` (group_metrics.Groups) for a grouped model."""
     if label_mode == label_modes.SINGLE:
         return single_label_metrics(probabilities, labels, class_names)
+    if label_mode == label_modes.GROUPED:
+        from engine.evaluation import group_metrics
+
+        return group_metrics.grouped_metrics(probabilities, labels, class_names, groups)
     return multi_label_metrics(probabilities, labels, class_names)
 
 
-def scalars(metrics):
-    """The flat `eval/...` scalars of a metrics dict, for TensorBoard."""
-    values = {"eval/" + key: value for key, value in metrics.items()
+def scalars(metrics, prefix="eval/"):
+    """The flat `eval/...` scalars of a metrics dict, for TensorBoard; those of the metrics at the chosen
+    thresholds (`at_thresholds`) under `eval/at_thresholds/`."""
+    values = {prefix + key: value for key, value in metrics.items()
               if isinstance(value, float) and key != "num_images"}
-    for group in ("per_class", "per_label"):
+    for group in ("per_class", "per_label", "per_group"):
         for name, entry in metrics.get(group, {}).items():
             for key, value in entry.items():
                 if isinstance(value, float):
-                    values["eval/%s/%s/%s" % (group, name, key)] = value
+                    values["%s%s/%s/%s" % (prefix, group, name, key)] = value
+    if metrics.get("at_thresholds"):
+        values.update(scalars(metrics["at_thresholds"], prefix + "at_thresholds/"))
     return values
 
 
+_MODE_TITLES = {label_modes.SINGLE: "single-label", label_modes.MULTI: "multi-label",
+                label_modes.GROUPED: "grouped"}
+
+
+def headline(metrics, title):
+    """`title`, then a line per float metric."""
+    return [title] + ["  %-15s %.4f" % (key, value) for key, value in metrics.items() if isinstance(value, float)]
+
+
 def table(metrics, label_mode):
-    """The printed report: headline metrics, then one row per class or label."""
-    lines = ["%s: %d images" % ("single-label" if label_mode == label_modes.SINGLE else "multi-label",
-                                metrics["num_images"])]
-    for key, value in metrics.items():
-        if isinstance(value, float):
-            lines.append("  %-15s %.4f" % (key, value))
+    """The printed report: headline metrics, then one row per class or label (and per attribute group)."""
+    lines = headline(metrics, "%s: %d images" % (_MODE_TITLES[label_mode], metrics["num_images"]))
+    if label_mode == label_modes.GROUPED:
+        from engine.evaluation import group_metrics
+
+        lines.extend(group_metrics.group_lines(metrics))
     if label_mode == label_modes.SINGLE:
         lines.append("  %-20s %9s %9s %9s %7s" % ("class", "precision", "recall", "f1", "images"))
         for name, entry in metrics["per_class"].items():
@@ -119,22 +138,39 @@ def table(metrics, label_mode):
                                                            entry["count"]))
         lines.extend(confusion_lines(metrics["confusion_matrix"], list(metrics["per_class"])))
     else:
-        lines.append("  %-20s %9s %9s %9s %9s %9s %9s" % ("label", "accuracy", "precision", "recall", "f1",
-                                                           "AP", "positives"))
-        for name, entry in metrics["per_label"].items():
-            ap = entry["average_precision"]
-            lines.append("  %-20s %9.4f %9.4f %9.4f %9.4f %9s %9d" % (
-                name, entry["accuracy"], entry["precision"], entry["recall"], entry["f1"],
-                "-" if ap is None else "%.4f" % ap, entry["positives"]))
+        lines.extend(label_lines(metrics))
+    if metrics.get("at_thresholds"):
+        chosen = metrics["at_thresholds"]
+        lines.extend(headline(chosen, "at the thresholds chosen on the %s part (%s): %s" % (
+            metrics["thresholds"]["split"], metrics["thresholds"]["criterion"], ", ".join(
+                "%s %.3f" % item for item in metrics["thresholds"]["values"].items()))))
+        lines.extend(label_lines(chosen))
+    if label_mode == label_modes.GROUPED:
+        from engine.evaluation import group_metrics
+
+        for name, entry in metrics["per_group"].items():
+            lines.extend(group_metrics.confusion_lines_of(name, entry))
     return "\n".join(lines)
 
 
-def confusion_lines(confusion, class_names):
+def label_lines(metrics):
+    """The per-label rows of multi-label (and grouped) metrics."""
+    lines = ["  %-20s %9s %9s %9s %9s %9s %9s" % ("label", "accuracy", "precision", "recall", "f1", "AP",
+                                                   "positives")]
+    for name, entry in metrics["per_label"].items():
+        ap = entry["average_precision"]
+        lines.append("  %-20s %9.4f %9.4f %9.4f %9.4f %9s %9d" % (
+            name, entry["accuracy"], entry["precision"], entry["recall"], entry["f1"],
+            "-" if ap is None else "%.4f" % ap, entry["positives"]))
+    return lines
+
+
+def confusion_lines(confusion, class_names, title="confusion matrix"):
     """The confusion matrix as text: a row per true class, a column per predicted class (numbered as
     the rows)."""
     width = max(5, len(str(max(max(row) for row in confusion))) + 1)
     label_width = max(len("%d:%s" % (i + 1, name)) for i, name in enumerate(class_names))
-    lines = ["  confusion matrix (rows: true class; columns: predicted class, numbered as the rows)",
+    lines = ["  %s (rows: true class; columns: predicted class, numbered as the rows)" % title,
              "  %-*s%s" % (label_width, "", "".join("%*d" % (width, i + 1) for i in range(len(class_names))))]
     for i, (name, row) in enumerate(zip(class_names, confusion)):
         lines.append("  %-*s%s" % (label_width, "%d:%s" % (i + 1, name), "".join("%*d" % (width, v) for v in row)))
@@ -148,4 +184,13 @@ def per_class_table(metrics):
     group = "per_class" if "per_class" in metrics else "per_label"
     frame = pandas.DataFrame.from_dict(metrics[group], orient="index")
     frame.index.name = "class" if group == "per_class" else "label"
-    return frame.reset_index()
+    frame = frame.reset_index()
+    if metrics.get("per_group"):  # grouped: the attribute of each label
+        group_of = {label: name for name, entry in metrics["per_group"].items() for label in entry["classes"]}
+        frame.insert(1, "group", [group_of.get(label) for label in frame["label"]])
+    if metrics.get("at_thresholds"):  # multi-label: each label's chosen threshold and its metrics there
+        chosen = pandas.DataFrame.from_dict(metrics["at_thresholds"]["per_label"], orient="index")
+        chosen = chosen.drop(columns=["average_precision", "positives"], errors="ignore").add_suffix("_at_threshold")
+        frame.insert(frame.shape[1], "threshold", [metrics["thresholds"]["values"][label] for label in frame["label"]])
+        frame = frame.join(chosen, on="label")
+    return frame

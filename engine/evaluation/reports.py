@@ -1,5 +1,6 @@
-"""What an evaluation writes into its --eval_dir: metrics.json and metrics.csv (atomically), and TensorBoard
-events (scalars, the confusion matrix as an image, precision-recall curves)."""
+"""What an evaluation writes into its --eval_dir: metrics.json and metrics.csv (atomically), thresholds.json for
+a multi-label model whose thresholds were chosen, and TensorBoard events (scalars, the confusion matrix as an
+image, one per attribute group for a grouped model, precision-recall curves)."""
 import io
 import os
 
@@ -9,6 +10,7 @@ from core import atomic_files, events
 from core.compat import tf
 from core.errors import UserError, os_reason, write_hint
 from core.text import quote
+from engine.config.run_config import THRESHOLDS_NAME
 from engine.evaluation import metrics as metrics_module
 
 METRICS_NAME = "metrics.json"
@@ -45,14 +47,18 @@ def pr_curve_values(probabilities, labels, class_names):
 
 
 def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=None):
-    """Scalars, the confusion image and, given `predictions` (probabilities, labels), precision-recall
-    curves in `eval_dir` at `step`; metrics.json and metrics.csv written atomically."""
+    """Scalars, the confusion images and, given `predictions` (probabilities, labels), precision-recall
+    curves in `eval_dir` at `step`; metrics.json, metrics.csv and the chosen thresholds (thresholds.json)
+    written atomically."""
     os.makedirs(eval_dir, exist_ok=True)
     values = [tf.Summary.Value(tag=tag, simple_value=value)
               for tag, value in sorted(metrics_module.scalars(result).items())]
-    if "confusion_matrix" in result:
-        png, shape = confusion_image(result["confusion_matrix"])
-        values.append(tf.Summary.Value(tag="eval/confusion_matrix", image=tf.Summary.Image(
+    confusions = [("eval/confusion_matrix", result["confusion_matrix"])] if "confusion_matrix" in result else []
+    confusions += [("eval/confusion_matrix/%s" % name, entry["confusion_matrix"])
+                   for name, entry in result.get("per_group", {}).items()]
+    for tag, confusion in confusions:
+        png, shape = confusion_image(confusion)
+        values.append(tf.Summary.Value(tag=tag, image=tf.Summary.Image(
             height=shape[0], width=shape[1], colorspace=3, encoded_image_string=png)))
     if predictions is not None:
         names = list(result.get("per_class") or result.get("per_label"))
@@ -62,17 +68,26 @@ def write_results(eval_dir, result, step, checkpoint, label_mode, predictions=No
         writer.add_summary(tf.Summary(value=values), step)
         writer.close()
     report = dict(result, global_step=step, checkpoint=checkpoint, label_mode=label_mode)
-    path = os.path.join(eval_dir, METRICS_NAME)
-    try:
-        atomic_files.write_json(path, report)
-    except OSError as error:
-        raise _cannot_write(path, error)
+    path = _write_json(os.path.join(eval_dir, METRICS_NAME), report)
+    if result.get("thresholds"):
+        chosen = result["thresholds"]
+        _write_json(os.path.join(eval_dir, THRESHOLDS_NAME), {
+            "criterion": chosen["criterion"], "split": chosen["split"], "num_images": chosen["num_images"],
+            "global_step": step, "checkpoint": checkpoint, "thresholds": chosen["values"]})
     table_path = os.path.join(eval_dir, METRICS_TABLE_NAME)
     try:
         with atomic_files.replacing(table_path) as temporary:
             metrics_module.per_class_table(result).to_csv(temporary, index=False, float_format="%.6g")
     except OSError as error:
         raise _cannot_write(table_path, error)
+    return path
+
+
+def _write_json(path, value):
+    try:
+        atomic_files.write_json(path, value)
+    except OSError as error:
+        raise _cannot_write(path, error)
     return path
 
 

@@ -17,13 +17,14 @@ from datasets import tfrecord_stats
 from datasets.defaults import TEST, VAL
 from engine.config import run_config
 from engine.config import settings as settings_module
+from engine.config.label_choice import decide_labels
 from engine.config.options import NOT_NEGATIVE, EvalOptions, best_metric, check_ranges, from_args
 from engine.evaluation import evaluate, reports
 from engine.evaluation.selection import Selection
 from engine.model import mixed_precision
 from engine.model.output_checks import checkpoint_inputs
 
-EVAL_SUBDIR = "eval"  # default --eval_dir of the test part, inside the training directory
+EVAL_SUBDIR = run_config.EVAL_SUBDIR  # default --eval_dir of the test part, inside the training directory
 
 
 def default_eval_dir(checkpoint_dir, split):
@@ -92,6 +93,8 @@ def resolve_evaluation(args):
                                 skip_corrupt_records=args.skip_corrupt_records)
     settings_module.check_classes(settings, stats, settings.tfrecord_file)
     check_outputs(eval_dir, checkpoint, checkpoint_dir, settings)
+    choice = decide_labels(settings.label_mode, stats, settings.classes, settings.label_groups, settings.labels_offset)
+    settings = dataclasses.replace(settings, label_groups=choice.groups or None)
     # The moving averages training kept, unless the command says otherwise (0: the weights themselves).
     average_decay = (args.moving_average_decay if args.moving_average_decay is not None
                      else recorded.get("moving_average_decay"))
@@ -100,10 +103,9 @@ def resolve_evaluation(args):
     if options.mixed_precision != "none":
         say("mixed precision %s: %s" % (options.mixed_precision,
                                         mixed_precision.require_support(options.mixed_precision)))
-    label_mode = settings_module.decide_label_mode(settings.label_mode, stats)
     selection = None
     if following and options.split == VAL:
-        selection = Selection(checkpoint_dir, best_metric(label_mode, args.best_metric), VAL, label_mode,
+        selection = Selection(checkpoint_dir, best_metric(choice.mode, args.best_metric), VAL, choice.mode,
                               kept_by="eval_image_classifier.py")
-    return EvaluationRun(settings, label_mode, options, checkpoint_dir, eval_dir, checkpoint,
+    return EvaluationRun(settings, choice.mode, options, checkpoint_dir, eval_dir, checkpoint,
                          args.eval_interval_secs or 0.0, args.timeout, selection)

@@ -3,10 +3,13 @@
 `build_inference_graph` returns a GraphDef that TensorFlow's own freeze_graph tool accepts:
 - its variables are reference variables (VariableV2): freeze_graph's Saver fails on resource
   variables (IndexError in saveable_object_util, tensorflow#24591);
-- the output node is the network's `ModelSpec.output_node` in both label modes: for multi-label
-  models the softmax output is dropped and the sigmoid of the logits takes its name;
+- the output node is the network's `ModelSpec.output_node` in every label mode, [batch, num_classes]:
+  for multi-label models the softmax output is dropped and the sigmoid of the logits takes its name, for
+  grouped ones the softmax of each attribute group's logits, side by side in class order
+  (engine/model/outputs.py, which evaluation computes too);
 - what label_image needs to use the graph right (input and output names, image size, the evaluation
-  preprocessing, class names, label mode) is a JSON string Const, `METADATA_NODE`, made a control
+  preprocessing, class names, label mode, a grouped model's groups, a multi-label model's chosen
+  thresholds) is a JSON string Const, `METADATA_NODE`, made a control
   input ('^export_metadata') of the output node, so freeze_graph (which keeps only the ancestors of
   the output nodes) keeps it too. engine.model.graph_metadata reads it back.
 
@@ -22,14 +25,14 @@ import warnings
 from core import atomic_files
 from core.compat import tf
 from core.errors import UserError
-from datasets import label_modes
+from datasets import label_groups, label_modes
 from engine.config.settings import check_labels_offset
-from engine.model import checkpoints, finite
+from engine.model import checkpoints, finite, outputs
 from engine.model.graph_metadata import INPUT_NODE, METADATA_FORMAT, METADATA_NODE
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 
-_SIGMOID_NODE = "multi_label_sigmoid"
+_PROBABILITIES_NODE = "label_mode_probabilities"  # renamed to the output node once the softmax is dropped
 
 
 @dataclasses.dataclass
@@ -45,10 +48,15 @@ class ExportSpec:
     use_grayscale: bool = False
     is_training: bool = False
     mixed_precision: str = "none"  # how training computed; label_image runs a recorded bf16 where it can
+    label_groups: tuple = ()  # a grouped model's groups (datasets.label_groups.LabelGroup)
+    thresholds: dict = None  # a multi-label model's chosen thresholds: {"criterion", "values": [per output]}
 
     @property
     def num_classes(self):
         return len(self.classes) - self.labels_offset
+
+    def group_indexes(self):
+        return label_groups.group_indexes(self.label_groups, list(self.classes[self.labels_offset:]))
 
     @property
     def output_node(self):
@@ -58,7 +66,7 @@ class ExportSpec:
 def metadata(spec):
     """The JSON-ready description of an exported graph that label_image reads."""
     preprocessing_name = spec.preprocessing_name or nets_factory.get_spec(spec.model_name).preprocessing_name
-    return {
+    meta = {
         "format": METADATA_FORMAT,
         "input_node": INPUT_NODE,
         "output_node": spec.output_node,
@@ -74,12 +82,24 @@ def metadata(spec):
         "is_training": bool(spec.is_training),
         "mixed_precision": spec.mixed_precision,
     }
+    if spec.label_mode == label_modes.GROUPED:
+        meta["label_groups"] = [dict(record, indexes=indexes) for record, indexes in zip(
+            label_groups.to_records(spec.label_groups), spec.group_indexes())]
+    if spec.thresholds:
+        meta["thresholds"] = [float(value) for value in spec.thresholds["values"]]
+        meta["threshold_criterion"] = spec.thresholds["criterion"]
+    return meta
 
 
 def _check(spec):
     if spec.label_mode not in label_modes.LABEL_MODES:
-        raise UserError("--label_mode %r is not valid; use single (softmax) or multi (sigmoid per class)"
-                        % spec.label_mode)
+        raise UserError("--label_mode %r is not valid; use single (softmax), multi (sigmoid per class) or grouped "
+                        "(softmax per attribute group)" % spec.label_mode)
+    if spec.label_mode == label_modes.GROUPED:
+        if not spec.label_groups:
+            raise UserError("a grouped model needs its attribute groups: export with --checkpoint_path of its "
+                            "training run, or declare them in the classes file (`N:name:group` lines)")
+        spec.group_indexes()  # every class of the groups is one of the model's
     nets_factory.check_image_size(spec.model_name, spec.image_size)
     if spec.batch_size is not None and spec.batch_size < 1:
         raise UserError("--batch_size %d must be at least 1 (or left unset for any batch size)"
@@ -135,14 +155,17 @@ def build_inference_graph(spec):
     with graph.as_default():
         logits, _ = _build(spec)
         if spec.label_mode == label_modes.MULTI:
-            tf.sigmoid(logits, name=_SIGMOID_NODE)
+            outputs.probabilities(logits, spec.label_mode, name=_PROBABILITIES_NODE)
+        elif spec.label_mode == label_modes.GROUPED:
+            outputs.probabilities(tf.reshape(logits, [-1, spec.num_classes]), spec.label_mode, spec.group_indexes(),
+                                  name=_PROBABILITIES_NODE)
         tf.constant(json.dumps(metadata(spec), sort_keys=True), dtype=tf.string, name=METADATA_NODE)
     graph_def = graph.as_graph_def()
     nodes = list(graph_def.node)
-    if spec.label_mode == label_modes.MULTI:
+    if spec.label_mode != label_modes.SINGLE:
         nodes = _drop_softmax(nodes, spec.output_node)
         for node in nodes:
-            if node.name == _SIGMOID_NODE:
+            if node.name == _PROBABILITIES_NODE:
                 node.name = spec.output_node
     for node in nodes:
         if node.name == spec.output_node:

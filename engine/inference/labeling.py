@@ -6,6 +6,7 @@ engine.model.inputs.preprocess_encoded (the recorded evaluation preprocessing, o
 standard deviation). The other model formats are opened by engine/inference/runtimes.py.
 """
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -171,9 +172,52 @@ def list_images(path):
     return [path]
 
 
+class Prediction(NamedTuple):
+    """A label shown for an image: its name and score, and its attribute group or its threshold (None: none)."""
+
+    label: str
+    score: float
+    group: str = None
+    threshold: float = None
+
+
+DEFAULT_TOP_K = 5  # labels shown per image when the model records neither groups nor thresholds
+
+
 def top_predictions(scores, names, top_k):
-    """[(name, score)] best first; all of them when `top_k` <= 0."""
+    """[Prediction] best first; all of them when `top_k` <= 0."""
     order = np.argsort(-scores, kind="stable")
     if top_k > 0:
         order = order[:top_k]
-    return [(names[index], float(scores[index])) for index in order]
+    return [Prediction(names[index], float(scores[index])) for index in order]
+
+
+def group_predictions(scores, names, groups):
+    """[Prediction] of the best label of each group (`groups`: the export's label_groups, with the output
+    `indexes` of each), in the groups' order."""
+    found = []
+    for group in groups:
+        indexes = list(group["indexes"])
+        best = indexes[int(np.argmax(scores[indexes]))]
+        found.append(Prediction(names[best], float(scores[best]), group=group["name"]))
+    return found
+
+
+def threshold_predictions(scores, names, thresholds):
+    """[Prediction] of the labels whose score reaches their threshold, best first."""
+    order = np.argsort(-scores, kind="stable")
+    return [Prediction(names[index], float(scores[index]), threshold=float(thresholds[index]))
+            for index in order if scores[index] >= thresholds[index]]
+
+
+def predictions(scores, names, meta, top_k=None):
+    """What label_image shows for one image's `scores`: with `top_k`, the `top_k` best labels (all for 0);
+    else the best label of each attribute group of a grouped model, the labels at or above their threshold
+    of a multi-label model that records thresholds, or the DEFAULT_TOP_K best."""
+    if top_k is not None:
+        return top_predictions(scores, names, top_k)
+    if meta.get("label_groups") and all(max(group["indexes"]) < len(scores) for group in meta["label_groups"]):
+        return group_predictions(scores, names, meta["label_groups"])
+    if meta.get("thresholds") and len(meta["thresholds"]) == len(scores):
+        return threshold_predictions(scores, names, meta["thresholds"])
+    return top_predictions(scores, names, DEFAULT_TOP_K)

@@ -3,12 +3,13 @@ moving averages, and the summaries, as `TrainGraph` ops for the step loop (engin
 import dataclasses
 
 from core.compat import slim, tf
+from datasets import label_modes
 from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.cluster import replicas
 from engine.model import checkpoints, mixed_precision
 from engine.model.finite import FiniteCheck
 from engine.training import optimizers, schedules
-from engine.training.losses import build_clones
+from engine.training.losses import LossSpec, build_clones
 from engine.training.summaries import add_summaries
 from nets import nets_factory
 from preprocessing import preprocessing_factory
@@ -51,19 +52,25 @@ def images_per_step(batch_size, cluster=None):
     return batch_size * (cluster.replicas_to_aggregate if cluster and cluster.sync else 1)
 
 
-def build_train_graph(settings, options, label_mode, num_samples, batch, cluster=None, bf16_method=None):
+def build_train_graph(settings, options, label_mode, num_samples, batch, cluster=None, bf16_method=None,
+                      class_weights=None):
     """The training ops in the default graph, fed by `batch` ({"images", "labels"} tensors). In a cluster's
     sync mode the optimizer is a tf.train.SyncReplicasOptimizer, and each global step, which applies
     --replicas_to_aggregate batches, counts as that many batches for the learning rate decay (as in
     research/slim). `bf16_method` (engine/model/mixed_precision.py's BF16_METHODS; None: its default) says how
-    bf16 computes."""
+    bf16 computes. A grouped `label_mode` trains the groups of `settings.label_groups`; `class_weights`
+    (engine.training.class_weights.ClassWeights, None: none) weight the loss."""
     global_step = tf.train.get_or_create_global_step()
     network_fn = nets_factory.get_network_fn(settings.model_name, settings.num_classes,
                                              weight_decay=options.weight_decay, is_training=True,
                                              batch_norm_decay=options.batch_norm_decay)
     network_fn = mixed_precision.wrap_network_fn(network_fn, options.mixed_precision, bf16_method)
+    grouped = label_mode == label_modes.GROUPED
+    loss_spec = LossSpec(label_mode, options.label_smoothing,
+                         tuple(map(tuple, settings.group_indexes())) if grouped else (),
+                         tuple(group.name for group in settings.label_groups) if grouped else (), class_weights)
     total_loss, (end_points, clone_scope, clone_images) = build_clones(
-        network_fn, batch, options.num_clones, options.clone_on_cpu, label_mode, options.label_smoothing)
+        network_fn, batch, options.num_clones, options.clone_on_cpu, loss_spec)
     learning_rate = schedules.configure_learning_rate(options.schedule, num_samples,
                                                       images_per_step(options.batch_size, cluster), global_step,
                                                       options.max_number_of_steps)

@@ -2,8 +2,8 @@
 settings (flags over the run recorded in --train_dir), the training options and the cluster.
 
 A training directory that already holds checkpoints is resumed: the command must name the same run (model,
-classes, image size, label mode, optimizer), and the optimizer, its epsilon and the mixed precision the run
-recorded are kept unless given.
+classes, image size, label mode, optimizer), and the optimizer, its epsilon, the class weighting and the mixed
+precision the run recorded are kept unless given.
 """
 import contextlib
 import dataclasses
@@ -84,8 +84,8 @@ def resolve_training(args):
 
 
 def training_options(args, resumed=None, recorded=None):
-    """The TrainOptions of parsed `args`; the optimizer and its epsilon of a `resumed` run's recorded config, and
-    the mixed precision of a `recorded` one, where the flags do not say."""
+    """The TrainOptions of parsed `args`; the optimizer, its epsilon and the class weighting of a `resumed` run's
+    recorded config, and the mixed precision of a `recorded` one, where the flags do not say."""
     resumed, recorded = resumed or {}, recorded or {}
     optimizer, epsilon = args.optimizer, args.opt_epsilon
     if resumed:
@@ -93,6 +93,8 @@ def training_options(args, resumed=None, recorded=None):
         if epsilon is None and default_optimizer(resumed.get("optimizer")) == default_optimizer(optimizer):
             epsilon = resumed.get("opt_epsilon")
     mixed_precision = args.mixed_precision or recorded.get("mixed_precision") or "none"
+    class_weighting = getattr(args, "class_weighting", None) or resumed.get("class_weighting") or "none"
     optimization = from_args(OptimizerOptions, args, optimizer=optimizer, opt_epsilon=epsilon)
     return from_args(TrainOptions, args, optimization=optimization, schedule=from_args(LearningRateOptions, args),
-                     validation=from_args(ValidationOptions, args), mixed_precision=mixed_precision)
+                     validation=from_args(ValidationOptions, args), mixed_precision=mixed_precision,
+                     class_weighting=class_weighting)

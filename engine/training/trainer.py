@@ -5,25 +5,38 @@ Built objects go in, not the command line: `train(settings, options)` where `set
 on (engine.config.settings.Settings) and `options` (engine.config.options.TrainOptions) how.
 """
 import contextlib
+import dataclasses
 import os
 
 from core import events
 from core.compat import tf
 from core.errors import UserError
 from core.progress import say
-from datasets import tfrecord_stats
+from datasets import label_modes, tfrecord_stats
 from engine.cluster import replicas
 from engine.config import run_config
-from engine.config.settings import check_classes, decide_label_mode
+from engine.config.label_choice import decide_labels
+from engine.config.settings import check_classes
 from engine.model import best_checkpoint, checkpoints, mixed_precision
-from engine.training import step_loop, validation
+from engine.training import class_weights, step_loop, validation
 from engine.training.graph import build_train_graph, input_batch
 from nets import nets_factory
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingData:
+    """What the train split says: the settings with the groups of a grouped run, the label mode, the number
+    of images and the class weights (engine.training.class_weights.ClassWeights, None: none)."""
+
+    settings: object
+    label_mode: str
+    num_images: int
+    class_weights: object = None
+
+
 def check_training_data(settings, options, cluster=None):
-    """(label mode, images of the train split) once the data and the options fit together; a UserError
-    naming what does not."""
+    """The TrainingData of the train split once the data and the options fit together; a UserError naming
+    what does not."""
     stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage,
                                 skip_corrupt_records=options.skip_corrupt_records,
                                 val_percentage=settings.val_percentage)
@@ -38,12 +51,24 @@ def check_training_data(settings, options, cluster=None):
     if cluster and cluster.sync and options.mixed_precision == "fp16":
         raise UserError("--mixed_precision fp16 skips the steps whose gradients overflow, which --sync_replicas "
                         "cannot aggregate: train asynchronously, or with --mixed_precision none or bf16")
-    return decide_label_mode(settings.label_mode, stats), stats["num_images"]
+    choice = decide_labels(settings.label_mode, stats, settings.classes, settings.label_groups,
+                           settings.labels_offset, what="training images")
+    settings = dataclasses.replace(settings, label_groups=choice.groups or None)
+    weights = class_weights.compute(options.class_weighting, choice.mode, stats["label_counts"],
+                                    stats["num_images"], settings.num_classes,
+                                    settings.group_indexes() if choice.groups else (), settings.labels_offset)
+    return TrainingData(settings, choice.mode, stats["num_images"], weights)
+
+
+def _mode_words(settings, label_mode):
+    if label_mode == label_modes.GROUPED:
+        return "grouped, a softmax for each of %d attribute groups" % len(settings.label_groups)
+    return "%s-label" % label_mode
 
 
 def _announce(settings, options, label_mode, num_images, cluster, precision):
-    say("training %s on %d images (%s-label, %d classes) at %dx%d, batch %d%s"
-        % (settings.model_name, num_images, label_mode, settings.num_classes,
+    say("training %s on %d images (%s, %d classes) at %dx%d, batch %d%s"
+        % (settings.model_name, num_images, _mode_words(settings, label_mode), settings.num_classes,
            settings.image_size, settings.image_size, options.batch_size,
            "" if cluster is None else "; %s of %d workers, %d ps%s" % (
                cluster.describe(), cluster.num_workers, cluster.num_ps,
@@ -104,11 +129,14 @@ def train(settings, options, cluster=None):
     checkpoints, and the other workers train on them and write nothing (engine/cluster/replicas.py)."""
     server = replicas.start_server(cluster) if cluster else None  # first: the other tasks wait for it
     chief = cluster is None or cluster.is_chief
-    label_mode, num_images = check_training_data(settings, options, cluster)
+    data = check_training_data(settings, options, cluster)
+    settings, label_mode, num_images = data.settings, data.label_mode, data.num_images
     precision = mixed_precision.require_support(options.mixed_precision)
     config = dict(settings.to_config(), label_mode=label_mode, dataset_split_name="train",
                   mixed_precision=options.mixed_precision, optimizer=options.optimization.optimizer,
-                  opt_epsilon=options.optimization.opt_epsilon, moving_average_decay=options.moving_average_decay)
+                  opt_epsilon=options.optimization.opt_epsilon, moving_average_decay=options.moving_average_decay,
+                  class_weighting=options.class_weighting or "none",
+                  class_weights=data.class_weights.to_config() if data.class_weights else None)
     _announce(settings, options, label_mode, num_images, cluster, precision)
     num_val_images = validation.check_val_part(settings, options) if options.validation.enabled else 0
 
@@ -118,7 +146,8 @@ def train(settings, options, cluster=None):
             tf.set_random_seed(options.seed)
         with replicas.device_scope(cluster) if cluster else contextlib.nullcontext():
             ops = build_train_graph(settings, options, label_mode, num_images,
-                                    input_batch(settings, options, cluster), cluster)
+                                    input_batch(settings, options, cluster), cluster,
+                                    class_weights=data.class_weights)
         resuming = chief and bool(checkpoints.candidates(options.train_dir))
         fine_tune = None
         if chief and not resuming and options.checkpoint_path:

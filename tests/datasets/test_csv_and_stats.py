@@ -73,7 +73,13 @@ def test_scan_counts_the_split_without_decoding(tmp_path):
     write_records(path, 40)
     everything = scan(str(path), "all", 25)
     assert everything == {"num_images": 40, "max_labels_per_image": 2, "label_counts": {0: 20, 1: 20, 2: 14},
-                          "class_names": {0: "homme", 1: "femme", 2: "jeune"}}
+                          "class_names": {0: "homme", 1: "femme", 2: "jeune"},
+                          # each set of labels with its images, and the names of the first three of them
+                          "label_sets": {(0,): 13, (0, 2): 7, (1,): 13, (1, 2): 7},
+                          "label_set_examples": {(0,): ["img002.png", "img004.png", "img008.png"],
+                                                 (0, 2): ["img000.png", "img006.png", "img012.png"],
+                                                 (1,): ["img001.png", "img005.png", "img007.png"],
+                                                 (1, 2): ["img003.png", "img009.png", "img015.png"]}}
     train, test = scan(str(path), "train", 25), scan(str(path), "test", 25)
     held_out = sum(bool(in_split(tf.constant("img%03d.png" % i), "test", 25)) for i in range(40))
     assert (train["num_images"], test["num_images"]) == (40 - held_out, held_out)

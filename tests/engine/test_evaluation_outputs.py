@@ -1,6 +1,7 @@
-"""engine/evaluation/evaluate.py: the probabilities evaluation computes are the sigmoid (multi-label) or the softmax
-(single-label) of the network's logits, and the metrics eval_image_classifier.py writes follow from them.
-Checked with numpy on checkpoints trained one small step, so the outputs are far from 0 and 1."""
+"""engine/evaluation/evaluate.py: the probabilities evaluation computes are the sigmoid (multi-label), the softmax
+(single-label) or a softmax per attribute group (grouped) of the network's logits, and the metrics
+eval_image_classifier.py writes follow from them. Checked with numpy on checkpoints trained one small step, so
+the outputs are far from 0 and 1."""
 import json
 
 import numpy as np
@@ -16,13 +17,13 @@ from engine.config.options import EvalOptions
 from engine.evaluation import evaluate
 
 
-def _train_one_small_step(data, train_dir):
+def _train_one_small_step(data, train_dir, *extra):
     """A lenet checkpoint whose outputs are far from 0 and 1: trained one step, then its logits layer's
     weights scaled down (LeNet's initial logits are large enough to saturate)."""
     assert run_main(train_image_classifier.main, [
         "--tfrecord_file", data.tfrecord, "--chemin_liste_labels", data.classes, "--train_dir", str(train_dir),
         "--model_name", "lenet", "--train_image_size", "28", "--batch_size", "8", "--optimizer", "sgd",
-        "--learning_rate", "0.001", "--max_number_of_steps", "1", "--seed", "1"]) == 0
+        "--learning_rate", "0.001", "--max_number_of_steps", "1", "--seed", "1"] + list(extra)) == 0
     prefix = str(train_dir / "model.ckpt-1")
     reader = tf.train.load_checkpoint(prefix)
     with tf.Graph().as_default():
@@ -46,7 +47,7 @@ def _predictions(train_dir, label_mode):
 
 @pytest.fixture(scope="module")
 def multi_label_run(tmp_path_factory, faces):
-    return _train_one_small_step(faces, tmp_path_factory.mktemp("multi"))
+    return _train_one_small_step(faces, tmp_path_factory.mktemp("multi"), "--label_mode", "multi")
 
 
 def test_multi_label_probabilities_are_the_sigmoid_of_the_logits(multi_label_run):
@@ -61,7 +62,8 @@ def test_multi_label_probabilities_are_the_sigmoid_of_the_logits(multi_label_run
 def test_the_written_metrics_follow_from_thresholding_those_sigmoids(multi_label_run, tmp_path):
     values = _predictions(multi_label_run, "multi")
     assert run_main(eval_image_classifier.main, ["--checkpoint_path", multi_label_run, "--eval_dir", str(tmp_path),
-                                                 "--dataset_split_name", "all", "--batch_size", "16"]) == 0
+                                                 "--dataset_split_name", "all", "--batch_size", "16",
+                                                 "--threshold_criterion", "none"]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     sigmoid = 1.0 / (1.0 + np.exp(-values["logits"].astype(np.float64)))
     per_label = np.mean((sigmoid >= 0.5) == (values["labels"] >= 0.5), axis=0)
@@ -78,3 +80,32 @@ def test_single_label_probabilities_are_the_softmax_of_the_logits(gender_faces, 
     np.testing.assert_allclose(values["probabilities"], softmax, atol=1e-6)
     unsaturated = np.mean((values["probabilities"] > 0.02) & (values["probabilities"] < 0.98))
     assert unsaturated > 0.8
+
+
+def test_grouped_probabilities_are_a_softmax_per_group_and_the_metrics_follow(faces, tmp_path):
+    train_dir = _train_one_small_step(faces, tmp_path / "grouped")  # the faces' groups, found in their labels
+    config = json.loads((tmp_path / "grouped" / "train_config.json").read_text())
+    assert config["label_mode"] == "grouped"
+    groups = {group["name"]: [config["classes"].index(name) for name in group["classes"]]
+              for group in config["label_groups"]}
+    values = _predictions(train_dir, "grouped")
+    logits = values["logits"].astype(np.float64)
+    expected = np.zeros_like(logits)
+    for indexes in groups.values():
+        exponentials = np.exp(logits[:, indexes] - logits[:, indexes].max(axis=1, keepdims=True))
+        expected[:, indexes] = exponentials / exponentials.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(values["probabilities"], expected, atol=1e-6)
+    assert np.mean((expected > 0.02) & (expected < 0.98)) > 0.8
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", train_dir, "--eval_dir", str(tmp_path / "eval"),
+                                                 "--dataset_split_name", "all", "--batch_size", "16"]) == 0
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    truth = values["labels"] >= 0.5
+    rows, every = np.arange(len(truth)), np.ones(len(truth), bool)
+    for name, indexes in groups.items():
+        best = np.argmax(expected[:, indexes], axis=1)
+        right = truth[:, indexes][rows, best]
+        every &= right
+        assert metrics["per_group"][name]["accuracy"] == pytest.approx(right.mean(), abs=1e-6)
+        assert np.sum(metrics["per_group"][name]["confusion_matrix"]) == len(truth)
+    assert metrics["exact_match"] == pytest.approx(every.mean(), abs=1e-6)
+    assert metrics["label_mode"] == "grouped" and metrics["images_outside_groups"] == 0
