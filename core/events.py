@@ -3,7 +3,13 @@
 TensorFlow's FileWriter writes from a thread; when a write fails, the thread re-raises the error (which
 Python's threading hook prints as a traceback) and hands it to the next add or close of the writer.
 `EventsWriter` turns it into one warning, and hides that thread's traceback.
+
+TensorFlow names an event file after the second it was opened and the host: two writers opened in the same
+second in one folder (evaluations of one run, seconds apart) would write the same file, the second
+truncating the first. Each writer's file name therefore ends with the process id and a counter.
 """
+import itertools
+import os
 import threading
 
 from core.compat import tf
@@ -11,6 +17,7 @@ from core.errors import os_reason
 from core.progress import warn
 
 _WRITER_THREAD = "EventLoggerThread"  # the name of TensorFlow's writer thread
+_WRITERS = itertools.count()  # this process's writers, for unique file names
 
 
 def _hide_writer_thread_tracebacks():
@@ -32,7 +39,8 @@ class EventsWriter:
         _hide_writer_thread_tracebacks()
         self.logdir, self._writer = logdir, None
         try:
-            self._writer = tf.summary.FileWriter(logdir, graph)
+            self._writer = tf.summary.FileWriter(logdir, graph,
+                                                 filename_suffix=".%d.%d" % (os.getpid(), next(_WRITERS)))
         except Exception as error:  # noqa: BLE001 (see _fail)
             self._fail(error)
 

@@ -17,6 +17,7 @@ GROUPED = "grouped"
 LABEL_MODES = (SINGLE, MULTI, GROUPED)  # what a run decides
 CHOICES = (AUTO,) + LABEL_MODES  # what --label_mode accepts
 
+NAMES = {SINGLE: "single-label", MULTI: "multi-label", GROUPED: "grouped"}  # "a %s run", "%s models"
 DESCRIPTIONS = {
     SINGLE: "single-label (softmax over the classes)",
     MULTI: "multi-label (a sigmoid per class)",

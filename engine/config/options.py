@@ -161,13 +161,14 @@ def best_metric(label_mode, requested=None):
         return default
     if requested not in allowed:
         raise UserError("--best_metric %s is not a metric of %s models; use one of %s (default: %s)"
-                        % (requested, label_mode + "-label", ", ".join(allowed), default))
+                        % (requested, label_modes.NAMES[label_mode], ", ".join(allowed), default))
     return requested
 
 
 def _best_metric_help():
     return ("metric of the val part that chooses train_dir/best/, higher is better (default: %s)" % "; ".join(
-        "%s for %s-label runs, or %s" % (default, mode, ", ".join(name for name in allowed if name != default))
+        "%s for %s runs, or %s" % (default, label_modes.NAMES[mode],
+                                   ", ".join(name for name in allowed if name != default))
         for mode, (default, allowed) in BEST_METRICS.items()))
 
 

@@ -115,10 +115,6 @@ def scalars(metrics, prefix="eval/"):
     return values
 
 
-_MODE_TITLES = {label_modes.SINGLE: "single-label", label_modes.MULTI: "multi-label",
-                label_modes.GROUPED: "grouped"}
-
-
 def headline(metrics, title):
     """`title`, then a line per float metric."""
     return [title] + ["  %-15s %.4f" % (key, value) for key, value in metrics.items() if isinstance(value, float)]
@@ -126,7 +122,7 @@ def headline(metrics, title):
 
 def table(metrics, label_mode):
     """The printed report: headline metrics, then one row per class or label (and per attribute group)."""
-    lines = headline(metrics, "%s: %d images" % (_MODE_TITLES[label_mode], metrics["num_images"]))
+    lines = headline(metrics, "%s: %d images" % (label_modes.NAMES[label_mode], metrics["num_images"]))
     if label_mode == label_modes.GROUPED:
         from engine.evaluation import group_metrics
 

@@ -63,7 +63,7 @@ def check_training_data(settings, options, cluster=None):
 def _mode_words(settings, label_mode):
     if label_mode == label_modes.GROUPED:
         return "grouped, a softmax for each of %d attribute groups" % len(settings.label_groups)
-    return "%s-label" % label_mode
+    return label_modes.NAMES[label_mode]
 
 
 def _announce(settings, options, label_mode, num_images, cluster, precision):
