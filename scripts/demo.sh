@@ -23,8 +23,9 @@ step "2/6 conversion: CSV + TFRecord"
 $PY download_and_convert_data.py --image_dir demo/images --labels_dir demo/annotations \
   --chemin_csv demo/labels.csv --chemin_tfrecords demo/faces.tfrecord --classes labels/liste_labels.txt
 
-step "3/6 training mobilenet_v1_050 at 128x128 for $STEPS steps (multi-label: sigmoid per label), seed $SEED," \
-  "validating on the val part every 100 steps and keeping the best checkpoint in demo/output/best"
+step "3/6 training mobilenet_v1_050 at 128x128 for $STEPS steps (the attribute groups found in the labels: a" \
+  "softmax per attribute), seed $SEED, validating on the val part every 100 steps and keeping the best" \
+  "checkpoint in demo/output/best"
 $PY train_image_classifier.py --model_name mobilenet_v1_050 --train_dir demo/output \
   --tfrecord_file demo/faces.tfrecord --path_to_csv demo/labels.csv \
   --max_number_of_steps "$STEPS" --batch_size 16 --train_image_size 128 --preprocessing_name cifarnet \
@@ -37,8 +38,9 @@ $PY eval_image_classifier.py --checkpoint_path demo/output/best --batch_size 32 
 $PY eval_image_classifier.py --checkpoint_path demo/output --batch_size 32  # results in demo/output/eval
 
 step "5/6 export the inference graph, then freeze the best checkpoint into it with TensorFlow's own tool"
+# --checkpoint_path: the run's classes, attribute groups and preprocessing, recorded in its train_config.json
 $PY export_inference_graph.py --model_name mobilenet_v1_050 --image_size 128 --batch_size 8 \
-  --classes_file labels/liste_labels.txt --label_mode multi --preprocessing_name cifarnet \
+  --classes_file labels/liste_labels.txt --checkpoint_path demo/output/best \
   --output_file demo/mobilenet_v1_050_inf_graph.pb
 checkpoint=$($PY -c "import sys; from core.compat import tf; print(tf.train.latest_checkpoint(sys.argv[1]))" \
   demo/output/best)
@@ -50,11 +52,11 @@ if ! $PY -m engine.export.freeze_graph --input_graph=demo/mobilenet_v1_050_inf_g
 fi
 echo "froze $checkpoint into demo/mobilenet_v1_050_frozen_graph.pb"
 
-step "6/6 label_image on two faces of the test part with the frozen graph"
+step "6/6 label_image on two faces of the test part with the frozen graph: the best label of each attribute"
 for face in $($PY -m datasets.split demo/images --split test | sed -n 1,2p); do
   echo "$face: $(tr '\n' ' ' < "demo/annotations/${face%.*}.txt")"
   $PY label_image.py --image "demo/images/$face" --graph demo/mobilenet_v1_050_frozen_graph.pb \
-    --labels labels/liste_labels.txt --top_k 5
+    --labels labels/liste_labels.txt
 done
 echo
 echo "demo done: TensorBoard (training, val and test runs) with  .venv/bin/tensorboard --logdir demo/output"

@@ -136,8 +136,9 @@ class Evaluator:
             batches += 1
             yield values
 
-    def _collect(self, checkpoint, split, meter):
-        """(probabilities, labels) of every image of `split`, numpy [N, C] each."""
+    def _collect(self, checkpoint, split, meter, required=True):
+        """(probabilities, labels) of every image of `split`, numpy [N, C] each; for an empty split, a UserError,
+        or None when not `required`."""
         probabilities, labels = [], []
         last_line = time.monotonic()
         for values in self.predictions(checkpoint, split):
@@ -147,6 +148,8 @@ class Evaluator:
             if time.monotonic() - last_line > 10:
                 say("  evaluated %s" % meter.line())
                 last_line = time.monotonic()
+        if not probabilities and not required:
+            return None
         if not probabilities:
             raise UserError("the %s split of %r is empty: nothing to evaluate. Use --dataset_split_name all, "
                             "or another --test_percentage or --val_percentage" % (split, self.settings.tfrecord_file))
@@ -160,9 +163,14 @@ class Evaluator:
         names = self.settings.outputs
         result = metrics_module.compute(probabilities, labels, names, self.label_mode, self.groups)
         result["images_per_sec"] = meter.rate
+        chosen_on = None
         if self.threshold_split:
             chosen_on = (probabilities, labels) if self.threshold_split == self.options.split else self._collect(
-                checkpoint, self.threshold_split, RateMeter(unit="images"))
+                checkpoint, self.threshold_split, RateMeter(unit="images"), required=False)
+            if chosen_on is None:
+                warn("the %s part holds no image: no thresholds chosen, the labels are decided at 0.5"
+                     % self.threshold_split)
+        if chosen_on is not None:
             criterion = self.options.threshold_criterion
             chosen = thresholds.choose(chosen_on[0], chosen_on[1], criterion)
             result["thresholds"] = {"criterion": criterion, "split": self.threshold_split,

@@ -7,7 +7,7 @@ import os
 from core.errors import UserError
 from core.paths import NamedPath, check_distinct
 from core.progress import say, warn
-from core.text import quote
+from core.text import printable, quote
 from datasets import label_groups, label_modes
 from datasets.annotations import label_key
 from engine.config import run_config
@@ -134,8 +134,9 @@ def chosen_thresholds(thresholds_file, checkpoint_path, checkpoint, label_mode, 
     if step is not None and recorded.get("global_step") != step:
         warn("the thresholds of %s were chosen for step %s, not for the exported step %d: exported without them "
              "(label_image shows the best labels); evaluate this checkpoint to choose them" % (
-                 quote(path), quote(str(recorded.get("global_step")), 40), step))
+                 quote(path), printable(str(recorded.get("global_step")), 40), step))
         return None
     say("thresholds chosen on the %s part (%s), recorded for label_image: %s" % (
-        quote(str(recorded.get("split", "val")), 40), quote(str(recorded.get("criterion", "?")), 40), quote(path)))
+        printable(str(recorded.get("split", "val")), 40), printable(str(recorded.get("criterion", "?")), 40),
+        quote(path)))
     return {"criterion": recorded.get("criterion"), "values": [float(values[label_key(name)]) for name in outputs]}

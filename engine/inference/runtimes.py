@@ -61,7 +61,8 @@ def detect_format(path):
             return SAVED_MODEL, None
         if os.path.isfile(os.path.join(path, CHECKPOINT_STATE)):
             return CHECKPOINTS, None
-        raise _not_a_model(path, "a directory without saved_model.pb nor checkpoints")
+        raise _not_a_model(path, "a directory without saved_model.pb, so not a SavedModel, nor a checkpoint state "
+                           "file, so not a training directory")
     if not os.path.exists(path):
         raise UserError("graph %s does not exist; pass --graph with a model written by export_inference_graph.py "
                         "(frozen .pb, SavedModel directory, .tflite or .onnx)" % quote(path))

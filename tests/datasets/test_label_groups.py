@@ -103,8 +103,8 @@ def test_the_classes_file_declares_groups_with_a_third_field(tmp_path):
     assert content.groups == (label_groups.LabelGroup("genre", ("homme", "femme")),
                               label_groups.LabelGroup("age", ("jeune", "vieux")))
     assert read_classes_file(CLASSES_FILE).groups is None  # the original's `N:name` file, as it is
-    for text, message in (("1:homme:genre\n2:femme\n", "gives a group to some classes but not to femme"),
-                          ("1:homme:genre\n2:femme:genre\n3:jeune:age\n", r"group\(s\) age have a single class"),
+    for text, message in (("1:homme:genre\n2:femme\n", "gives a group to some classes but not to 'femme'"),
+                          ("1:homme:genre\n2:femme:genre\n3:jeune:age\n", r"group\(s\) 'age' have a single class"),
                           ("1:homme:\n2:femme:genre\n", "the group name after the second ':' is empty")):
         path.write_text(text)
         with pytest.raises(UserError, match=message):
