@@ -1,9 +1,10 @@
 """Measures what the label modes and class weighting do on generated faces (docs/demo.md, docs/training.md).
 
-    python scripts/measure_labels.py demo --seeds 1 2 3            # the README demo: multi-label against grouped
-    python scripts/measure_labels.py imbalance --seeds 1 2         # rare classes: --class_weighting none or balanced
+    python -m bench.measure_labels demo --seeds 1 2 3            # the README demo: multi-label against grouped
+    python -m bench.measure_labels imbalance --seeds 1 2         # rare classes: --class_weighting none or balanced
 
-Each run trains through train_image_classifier.py with the demo's flags (scripts/demo.sh) and a --seed, then
+Each run trains through train_image_classifier.py with the demo's flags (scripts/demo.sh, as bench/demo_seeds.py
+holds them) and a --seed, then
 scores the held-out test part by attribute: a multi-label model's labels at 0.5 (and the faces that get two
 or no label of an attribute), and the best label of each attribute, which is what a grouped model predicts.
 `imbalance` draws 400 faces whose gender and age are skewed (SKEWED: 85% homme; 75% jeune, 20% age_moyen, 5%
@@ -17,13 +18,9 @@ import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from bench.common import ROOT
+from bench.demo_seeds import DEMO_TRAINING
 
-DEMO_TRAINING = ["--model_name", "mobilenet_v1_050", "--max_number_of_steps", "1000", "--batch_size", "16",
-                 "--train_image_size", "96", "--optimizer", "adam", "--learning_rate", "0.002", "--opt_epsilon",
-                 "1e-8", "--learning_rate_decay_type", "fixed", "--log_every_n_steps", "100",
-                 "--save_summaries_secs", "60"]
 SKEWED = {0: (0.85, 0.15), 4: (0.75, 0.20, 0.05)}  # attribute index -> probability of each of its labels
 
 
@@ -97,15 +94,14 @@ def train(tfrecord, train_dir, seed, extra):
 
     if not os.path.exists(os.path.join(train_dir, "checkpoint")):
         assert run_main(train_image_classifier.main, ["--tfrecord_file", tfrecord, "--train_dir", train_dir,
-                                                      "--seed", str(seed)] + DEMO_TRAINING + extra) == 0
+                                                      "--seed", str(seed), "--max_number_of_steps", "1000"]
+                        + DEMO_TRAINING + extra) == 0
     return train_dir
 
 
 CONFIGS = {
-    "demo": {"multi": ["--batch_norm_decay", "0.99", "--label_mode", "multi"],
-             "grouped": ["--batch_norm_decay", "0.99"]},
-    "imbalance": {"none": ["--batch_norm_decay", "0.99"],
-                  "balanced": ["--batch_norm_decay", "0.99", "--class_weighting", "balanced"]},
+    "demo": {"multi": ["--label_mode", "multi"], "grouped": []},
+    "imbalance": {"none": [], "balanced": ["--class_weighting", "balanced"]},
 }
 
 
@@ -113,7 +109,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", choices=sorted(CONFIGS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--work_dir", default=os.path.join(ROOT, "demo", "measure"))
+    parser.add_argument("--work_dir", default=os.path.join(ROOT, "bench_demo_seeds", "measure"))
     args = parser.parse_args(argv)
     folder = os.path.join(args.work_dir, args.experiment)
     tfrecord = faces(os.path.join(folder, "faces"), 400, skewed=args.experiment == "imbalance")
