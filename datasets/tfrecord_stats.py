@@ -118,3 +118,11 @@ def scan(tfrecord_file, split, validation_percentage, skip_corrupt_records=False
             "class_names": dict(sorted(names.items())), "label_sets": dict(sorted(sets.items())),
             "label_set_examples": dict(sorted(examples.items()))}
 
+
+
+
+def scan_part(settings, split, skip_corrupt_records=False):
+    """scan() of `split` of the TFRecord a run's `settings` (engine.config.settings.Settings) name, with its
+    test and val percentages."""
+    return scan(settings.tfrecord_file, split, settings.validation_percentage,
+                skip_corrupt_records=skip_corrupt_records, val_percentage=settings.val_percentage)

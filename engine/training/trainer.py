@@ -37,9 +37,7 @@ class TrainingData:
 def check_training_data(settings, options, cluster=None):
     """The TrainingData of the train split once the data and the options fit together; a UserError naming
     what does not."""
-    stats = tfrecord_stats.scan(settings.tfrecord_file, "train", settings.validation_percentage,
-                                skip_corrupt_records=options.skip_corrupt_records,
-                                val_percentage=settings.val_percentage)
+    stats = tfrecord_stats.scan_part(settings, "train", options.skip_corrupt_records)
     if stats["num_images"] == 0:
         raise UserError("the training split of %r is empty: with --test_percentage %g and --val_percentage %g "
                         "every image is held out; lower them or add images"

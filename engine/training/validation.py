@@ -28,9 +28,7 @@ def check_val_part(settings, options):
         raise UserError("validation reads the val part of the split, and this run has none (--val_percentage 0, "
                         "or a run recorded before the val part existed): train a new run in another --train_dir "
                         "with --val_percentage 10, or drop --eval_every_n_steps and --eval_interval_secs")
-    stats = tfrecord_stats.scan(settings.tfrecord_file, VAL, settings.validation_percentage,
-                                skip_corrupt_records=options.skip_corrupt_records,
-                                val_percentage=settings.val_percentage)
+    stats = tfrecord_stats.scan_part(settings, VAL, options.skip_corrupt_records)
     if stats["num_images"] == 0:
         raise UserError("the val part of %r is empty (--val_percentage %g of %s): validation has nothing to read; "
                         "raise --val_percentage for a new run, or add images"
