@@ -19,7 +19,6 @@ from datasets.input_pipeline import PipelineOptions, build_dataset
 from engine.config.run_config import THRESHOLDS_NAME
 from engine.evaluation import metrics as metrics_module
 from engine.evaluation import reports, thresholds
-from engine.evaluation.group_metrics import Groups
 from engine.model import checkpoints, finite, mixed_precision, outputs
 from engine.model.checkpoints import checkpoint_step, latest_checkpoint, resolve_checkpoint
 from nets import nets_factory
@@ -37,7 +36,7 @@ class Evaluator:
         self.settings, self.label_mode, self.options = settings, label_mode, options
         self._session = None
         self.last_predictions = None  # (probabilities, labels) of the last evaluation, for the PR curves
-        self.groups = Groups(tuple(group.name for group in settings.label_groups or ()),
+        self.groups = metrics_module.Groups(tuple(group.name for group in settings.label_groups or ()),
                              tuple(map(tuple, settings.group_indexes()))) if label_mode == label_modes.GROUPED else None
         self.threshold_split = self._threshold_split()
         self.graph = tf.Graph()

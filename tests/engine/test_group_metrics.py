@@ -1,9 +1,9 @@
-"""engine/evaluation/group_metrics.py and thresholds.py against hand computations on tiny fixed sets."""
+"""engine/evaluation/metrics.py's grouped metrics and thresholds.py against hand computations on tiny fixed sets."""
 import numpy as np
 import pytest
 
 from engine.evaluation import metrics, thresholds
-from engine.evaluation.group_metrics import Groups, grouped_metrics
+from engine.evaluation.metrics import Groups, grouped_metrics
 
 NAMES = ["homme", "femme", "jeune", "age_moyen", "vieux"]
 GROUPS = Groups(("genre", "age"), ((0, 1), (2, 3, 4)))

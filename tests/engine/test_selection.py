@@ -9,7 +9,6 @@ import pytest
 from core.compat import tf
 from engine.config.options import BEST_METRICS, best_metric
 from engine.evaluation import metrics
-from engine.evaluation.group_metrics import Groups
 from engine.evaluation.selection import Selection
 from engine.model import best_checkpoint
 
@@ -101,7 +100,7 @@ def test_every_best_metric_is_a_scalar_that_evaluation_computes_in_its_label_mod
     groups = None
     if label_mode == "grouped":  # a group of two classes and one of a single class
         labels = [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]
-        groups = Groups(("a|b", "c"), ((0, 1), (2,)))
+        groups = metrics.Groups(("a|b", "c"), ((0, 1), (2,)))
     result = metrics.compute(np.array(probabilities), np.array(labels), ["a", "b", "c"], label_mode, groups)
     default, allowed = BEST_METRICS[label_mode]
     assert default in allowed and best_metric(label_mode) == default
