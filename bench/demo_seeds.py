@@ -1,5 +1,5 @@
 """The README demo's accuracy over seeds, timed and measured from outside: the demo's data (400 generated faces
-of 128 px) and training (scripts/demo.sh's flags, 1000 steps, validation every 100), one run per seed and
+of 128 px) and training (scripts/demo.sh's flags, 2000 steps, validation every 100), one run per seed and
 variant, each evaluated on the test part (which nothing was trained or chosen on), best and last checkpoints.
 
     python -m bench.demo_seeds                                # seeds 1-5, the demo as it is (grouped, cosine)
@@ -131,7 +131,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["demo"])
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--target", type=float, default=0.95, help="the val accuracy whose first step is reported")
     parser.add_argument("--output_dir", default=os.path.join(ROOT, "bench_demo_seeds"))
     args = parser.parse_args(argv)

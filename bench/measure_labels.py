@@ -94,7 +94,7 @@ def train(tfrecord, train_dir, seed, extra):
 
     if not os.path.exists(os.path.join(train_dir, "checkpoint")):
         assert run_main(train_image_classifier.main, ["--tfrecord_file", tfrecord, "--train_dir", train_dir,
-                                                      "--seed", str(seed), "--max_number_of_steps", "1000"]
+                                                      "--seed", str(seed), "--max_number_of_steps", "2000"]
                         + DEMO_TRAINING + extra) == 0
     return train_dir
 

@@ -3,13 +3,13 @@
 # faces -> CSV + TFRecord -> training, validated on the val part -> evaluation of the best and the last
 # checkpoints on the test part -> export, freeze -> label_image.
 # Seeded (DEMO_SEED, default 1): on the same machine each run trains the same weights, so the figures of
-# docs/demo.md are the ones printed here. DEMO_STEPS (default 1000) and DEMO_PATIENCE (early stopping after that
+# docs/demo.md are the ones printed here. DEMO_STEPS (default 2000) and DEMO_PATIENCE (early stopping after that
 # many validations without progress; default none) change the training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh
 PY=.venv/bin/python
-STEPS="${DEMO_STEPS:-1000}"
+STEPS="${DEMO_STEPS:-2000}"
 SEED="${DEMO_SEED:-1}"
 PATIENCE=()
 if [ -n "${DEMO_PATIENCE:-}" ]; then PATIENCE=(--early_stopping_patience "$DEMO_PATIENCE"); fi
