@@ -122,7 +122,7 @@ def main(argv=None):
             rows.append(result)
     attributes = list(rows[0]["attributes"])
     print("| config | seed | exact match | %s |" % " | ".join(attributes))
-    print("|---|---|---|%s" % "---|" * len(attributes))
+    print("|---|---|---|" + "---|" * len(attributes))
     for row in rows:
         print("| %s | %d | %.3f | %s |" % (row["config"], row["seed"], row["exact_match"], " | ".join(
             "%.3f (%.3f)" % (row["attributes"][name]["accuracy"], row["attributes"][name]["balanced_accuracy"])
