@@ -41,11 +41,12 @@ def launcher(training_flags, workers=2, timeout=TIMEOUT):
 
 def saved_step(train_dir):
     """The step the latest checkpoint of a cluster is named after, once it reads whole. The other workers keep
-    training while the chief saves, so the global step it holds may be one past its name."""
+    training while the chief reads the step and saves (as under research/slim's Supervisor), so the global step
+    it holds may be a few past its name: on a loaded 2-core machine, 2 steps of a lenet worker fit in a save."""
     latest = tf.train.latest_checkpoint(str(train_dir))
     assert latest, os.listdir(str(train_dir))
     named = int(latest.rsplit("-", 1)[1])
-    assert checkpoint_step(latest) - named in (0, 1), (latest, checkpoint_step(latest))
+    assert 0 <= checkpoint_step(latest) - named <= 3, (latest, checkpoint_step(latest))
     return named
 
 
