@@ -80,12 +80,15 @@ class ReplicaLoop(Loop):
     def save(self, train_dir, write_meta_graph=True):
         return super().save(train_dir, write_meta_graph) if self.cluster.is_chief else None
 
-    def non_finite(self):
+    def _within_step_wait(self, run):
+        """`run(options)`, a session call bounded by replicas.STEP_WAIT_SECS; a lost task is a UserError."""
         try:
-            return self.finite_check.non_finite(self.session, options=tf.RunOptions(
-                timeout_in_ms=int(1000 * replicas.STEP_WAIT_SECS)))
+            return run(tf.RunOptions(timeout_in_ms=int(1000 * replicas.STEP_WAIT_SECS)))
         except replicas.LOST_ERRORS as error:
             raise replicas.lost(self.cluster, error)
+
+    def non_finite(self):
+        return self._within_step_wait(lambda options: self.finite_check.non_finite(self.session, options=options))
 
     def run_step(self, fetches, stop, feed=None):
         cluster = self.cluster
@@ -115,11 +118,7 @@ class ReplicaLoop(Loop):
                 say("%s: still waiting for %s (%.0f s)" % (cluster.describe(), what, waited))
 
     def current_step(self):
-        try:
-            return self.session.run(self.global_step, options=tf.RunOptions(
-                timeout_in_ms=int(1000 * replicas.STEP_WAIT_SECS)))
-        except replicas.LOST_ERRORS as error:
-            raise replicas.lost(self.cluster, error)
+        return self._within_step_wait(lambda options: self.session.run(self.global_step, options=options))
 
 
 def summary_due(step, start_step, target, every_steps, seconds_since, every_seconds):
