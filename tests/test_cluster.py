@@ -119,14 +119,18 @@ def test_async_cluster_reaches_the_target_and_its_checkpoint_evaluates_exports_a
     assert code == 0, out[-3000:] + err[-3000:]
     assert_no_traceback(err)
     assert "[ps 0] ps 0: all 2 worker(s) finished; stopping" in out and "cluster done" in out
-    assert re.search(r"^\[worker 1\] worker 1 \(async\): step \d+/20: loss", out, re.M)
+    # Both workers' lines come back named. Worker 1 may join after the chief has run all 20 steps (its session
+    # waits for the chief's initialization, polled each second): 0 batches of it are then right, as under
+    # research/slim; the killed-worker tests below (150 steps) wait for worker 1's own steps in both modes.
+    assert re.search(r"^\[worker 1\] worker 1 \(async\): done: step \d+", out, re.M)
+    assert re.search(r"^\[worker 0\] worker 0 \(chief, async\): step \d+/20: loss", out, re.M)
     done = batches_by_worker(out)
     assert set(done) == {0, 1} and all(mode == "async" for mode, _, _ in done.values())
     total = sum(batches for _, _, batches in done.values())
     step = saved_step(train_dir)
     held = checkpoint_step(str(train_dir / ("model.ckpt-%d" % step)))
     # asynchronous: each batch of either worker is one global step
-    assert 20 <= step <= held <= total <= 21 and all(batches > 0 for _, _, batches in done.values())
+    assert 20 <= step <= held <= total <= 21 and done[0][2] > 0
     assert 'model_checkpoint_path: "model.ckpt-%d"' % step in (train_dir / "checkpoint").read_text()  # relative
     assert json.loads((train_dir / "train_config.json").read_text())["model_name"] == "lenet"
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(train_dir))
