@@ -7,7 +7,8 @@ every side.
     python -m bench.bench_cluster --smoke    # lenet at 28 px, a few steps, 1 round
 
 Each side runs as real processes (TensorFlow's gRPC servers on 127.0.0.1), the sides alternate round by
-round, and each figure is the best round. The figures are taken on the chief's progress lines, as they
+round, and each figure is the best round. The figures are taken on the workers' progress lines (each names the
+global step, which counts every worker's batches: in async mode either worker may run most steps), as they
 arrive, between the first line at or after the warm-up step and the last line before the target (process
 start, graph building, the first steps and the final save are left out): wall seconds, and the CPU seconds
 (user + system, read from /proc) of the training processes (ps and workers, not the launcher). Async: a
@@ -31,7 +32,7 @@ FULL = dict(model_name="cifarnet", image_size=32, batch_size=32, images=400, fac
             rounds=2)
 SMOKE = dict(model_name="lenet", image_size=28, batch_size=8, images=40, face_size=64, steps=12, warmup=2, rounds=1)
 SIDES = ("one_process", "cluster_1_worker", "cluster_2_workers_async", "cluster_2_workers_sync")
-_STEP = re.compile(r"^(?:\[worker 0\] worker 0 \(chief, \w+\): )?step (\d+)/\d+: ")
+_STEP = re.compile(r"^(?:\[worker \d+\] worker \d+ \([\w, ]+\): )?step (\d+)/\d+: ")
 _STARTED = re.compile(r"^started (?:ps|worker) \d+ \(pid (\d+)\)")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -60,8 +61,8 @@ def cpu_seconds(pids):
 
 
 def timed_steps(command, timeout=900):
-    """[(wall seconds, CPU seconds of the training processes, global step)] at each of the chief's progress
-    lines, as they arrive."""
+    """[(wall seconds, CPU seconds of the training processes, global step)] at each progress line of a worker,
+    as they arrive."""
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=common.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
@@ -89,12 +90,12 @@ def timed_steps(command, timeout=900):
 
 def per_step(steps, warmup, target):
     """(wall seconds, CPU seconds or None) per global step between the first progress line at or after `warmup`
-    and the last one up to `target`; all of the chief's lines when fewer than two fall in between."""
+    and the last one up to `target`; all of the lines when fewer than two fall in between."""
     window = [entry for entry in steps if warmup <= entry[2] <= target]
-    if len(window) < 2:  # another worker ran the steps in between (a cluster's global step counts everyone's)
+    if len(window) < 2:
         window = steps
     if len(window) < 2 or window[-1][2] <= window[0][2]:
-        raise RuntimeError("too few progress lines of the chief between steps %d and %d (%s)"
+        raise RuntimeError("too few progress lines between steps %d and %d (%s)"
                            % (warmup, target, ", ".join(str(entry[2]) for entry in steps) or "none"))
     (t0, c0, s0), (t1, c1, s1) = window[0], window[-1]
     return (t1 - t0) / (s1 - s0), None if c0 is None or c1 is None else (c1 - c0) / (s1 - s0)

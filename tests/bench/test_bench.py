@@ -32,6 +32,21 @@ def test_unknown_benchmark_names_are_refused():
         suite.main(["--only", "training,nope"])
 
 
+def test_the_cluster_figures_use_every_worker_s_progress_lines():
+    """In async mode the chief may run only the last step (worker 1 ran the rest): still a figure."""
+    from bench import bench_cluster
+
+    lines = ["[worker 1] worker 1 (async): step %d/12: loss 2.3" % step for step in range(1, 12)]
+    lines.append("[worker 0] worker 0 (chief, async): step 12/12: loss 2.2")
+    lines.append("step 7/12: loss 2.2")  # one process
+    steps = [int(match.group(1)) for match in map(bench_cluster._STEP.match, lines) if match]
+    assert steps == list(range(1, 13)) + [7]
+    timed = [(0.1 * step, None, step) for step in range(1, 13)]
+    assert bench_cluster.per_step(timed, 2, 12) == (pytest.approx(0.1), None)
+    with pytest.raises(RuntimeError, match="too few progress lines"):
+        bench_cluster.per_step(timed[-1:], 2, 12)
+
+
 def test_smoke_suite_runs_every_benchmark_and_writes_the_json(tmp_path, capsys):
     output = tmp_path / "results.json"
     assert suite.main(["--smoke", "--output", str(output)]) == 0
