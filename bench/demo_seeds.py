@@ -5,6 +5,7 @@ variant, each evaluated on the test part (which nothing was trained or chosen on
     python -m bench.demo_seeds                                # seeds 1-5, the demo as it is (grouped, cosine)
     python -m bench.demo_seeds --seeds 1 2 3 --variants multi fixed
     python -m bench.demo_seeds --steps 50 --seeds 1           # a quick look
+    python -m bench.demo_seeds --variants demo --output_dir x -- --learning_rate 0.004   # flags of every run
 
 Variants: `demo` (scripts/demo.sh: attribute groups found in the labels, warmup and cosine), `multi` (the same
 with --label_mode multi: a sigmoid per label, as before attribute groups), `fixed` (the same with a fixed
@@ -86,16 +87,17 @@ def _test_figures(metrics):
     return figures
 
 
-def one_run(tfrecord, output_dir, variant, seed, steps, target):
+def one_run(tfrecord, output_dir, variant, seed, steps, target, extra=()):
     train_dir = os.path.join(output_dir, "%s_s%d" % (variant, seed))
     log = train_dir + ".log"
     if os.path.exists(log):
         os.remove(log)
     started = time.monotonic()
     _run(["train_image_classifier.py", "--train_dir", train_dir, "--tfrecord_file", tfrecord, "--max_number_of_steps",
-          str(steps), "--seed", str(seed)] + DEMO_TRAINING + VARIANTS[variant], log)
+          str(steps), "--seed", str(seed)] + DEMO_TRAINING + VARIANTS[variant] + list(extra), log)
     seconds = time.monotonic() - started
-    result = {"variant": variant, "seed": seed, "steps": steps, "train_seconds": round(seconds, 1)}
+    result = {"variant": variant, "seed": seed, "steps": steps, "flags": list(extra),
+              "train_seconds": round(seconds, 1)}
     for which, path in (("best", os.path.join(train_dir, "best")), ("last", train_dir)):
         _run(["eval_image_classifier.py", "--checkpoint_path", path, "--batch_size", "32"], log)
         with open(os.path.join(path, "eval", "metrics.json"), encoding="utf-8") as handle:
@@ -134,6 +136,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--target", type=float, default=0.95, help="the val accuracy whose first step is reported")
     parser.add_argument("--output_dir", default=os.path.join(ROOT, "bench_demo_seeds"))
+    parser.add_argument("training_flags", nargs="*", help="after --: training flags of every run, after the variant's")
     args = parser.parse_args(argv)
     os.makedirs(args.output_dir, exist_ok=True)
     tfrecord = make_data(os.path.join(args.output_dir, "data"))
@@ -141,7 +144,7 @@ def main(argv=None):
     with open(os.path.join(args.output_dir, "results.jsonl"), "a", encoding="utf-8") as out:
         for variant in args.variants:
             for seed in args.seeds:
-                result = one_run(tfrecord, args.output_dir, variant, seed, args.steps, args.target)
+                result = one_run(tfrecord, args.output_dir, variant, seed, args.steps, args.target, args.training_flags)
                 out.write(json.dumps(result) + "\n")
                 out.flush()
                 results.append(result)

@@ -30,18 +30,23 @@ def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, 
     follower = start(script("eval_image_classifier.py") + [
         "--checkpoint_path", str(train_dir), "--eval_dir", str(eval_dir), "--eval_interval_secs", "0",
         "--timeout", "300", "--batch_size", "64"])
-    # Training keeps its last 5 checkpoints: each is deleted about 5 steps after it appears.
-    trainer = start(train_command(faces, train_dir, TARGET, "--save_interval_secs", "0"))
-    lines = []
+    lines, trainer = [], None
     try:
+        # Training starts once the follower waits (on a loaded machine it could otherwise end before the
+        # follower has imported TensorFlow); it keeps its last 5 checkpoints: each is deleted about 5 steps
+        # after it appears.
+        assert read_until(follower, lambda line: line.startswith("no checkpoint in "), lines), (
+            "".join(lines) + follower.stderr.read()[-3000:])
+        trainer = start(train_command(faces, train_dir, TARGET, "--save_interval_secs", "0"))
         assert read_until(follower, lambda line: "at step %d;" % TARGET in line, lines), (
             "".join(lines) + follower.stderr.read()[-3000:])
         follower.send_signal(signal.SIGTERM)  # the user stops following
         out, err = follower.communicate(timeout=60)
         trainer_out, trainer_err = trainer.communicate(timeout=60)
     finally:
-        follower.kill()
-        trainer.kill()
+        for process in (follower, trainer):
+            if process is not None:
+                process.kill()
     assert trainer.returncode == 0, trainer_err[-3000:]
     assert follower.returncode == 130 and "interrupted" in err
     assert_no_traceback(err)
