@@ -29,7 +29,7 @@ step "3/6 training mobilenet_v1_050 at 128x128 for $STEPS steps (the attribute g
 $PY train_image_classifier.py --model_name mobilenet_v1_050 --train_dir demo/output \
   --tfrecord_file demo/faces.tfrecord --path_to_csv demo/labels.csv \
   --max_number_of_steps "$STEPS" --batch_size 16 --train_image_size 128 --preprocessing_name cifarnet \
-  --optimizer adam --learning_rate 0.002 --opt_epsilon 1e-8 --learning_rate_decay_type cosine \
+  --optimizer adam --learning_rate 0.004 --opt_epsilon 1e-8 --learning_rate_decay_type cosine \
   --warmup_epochs 2 --end_learning_rate 0.00001 --batch_norm_decay 0.9 --seed "$SEED" \
   --eval_every_n_steps 100 ${PATIENCE[@]+"${PATIENCE[@]}"} --log_every_n_steps 100 --save_summaries_secs 60
 
