@@ -6,7 +6,9 @@ per group, and predicts one label of each.
 
 Groups are declared in the classes file (`N:name:group`, datasets/classes_file.py), or found in the labels
 the images carry (`detect`): two labels belong to one group when (almost) no image has both, and the groups
-found must hold for (almost) every image: exactly one label of each. "Almost": up to `allowed_violations`
+found must hold for (almost) every image: exactly one label of each. Where a rare pair of classes of two
+attributes is never seen together, their labels join in one set; it is cut again into the sets that every
+image carries once, when there is exactly one such cut. "Almost": up to `allowed_violations`
 images (1% of them, at least one) may break it, as the original's one face with two ages does; they are
 named, and a run trains them with each of their labels of a group as an equal share of its target, and
 leaves a group out of their loss where they have no label of it (TRAINING_OF_VIOLATIONS).
@@ -24,6 +26,7 @@ from datasets.annotations import label_key
 
 VIOLATION_SHARE = 0.01  # of the images, that may break the groups (at least one image)
 SHOWN = 8  # images named in a message
+MAX_SPLIT_LABELS = 12  # labels of a component that detect tries to cut into attributes (2**12 subsets)
 DETECTED_SEPARATOR = "|"  # a detected group is named after its labels: homme|femme
 TRAINING_OF_VIOLATIONS = ("an image with two labels of a group trains with each as an equal share of that "
                           "group's target, and one with none of a group leaves that group out of its loss")
@@ -170,6 +173,45 @@ def _components(adjacent):
     return components
 
 
+def _parts(component, together, label_sets, num_images, limit):
+    """`component` (label indexes joined by (almost) never being together) cut into its attributes: the one way
+    to cut it into sets of two or more labels, each (almost) never together and carried once by every image
+    but at most `limit`. A rare pair of classes of two attributes (a rare age never seen on a rare gender)
+    joins both attributes in one component; this finds them again. [component] when there is no such cut,
+    or more than one, or the component is too large to search (MAX_SPLIT_LABELS)."""
+    if len(component) > MAX_SPLIT_LABELS:
+        return [component]
+    size = len(component)
+    apart = [[together[component[i], component[j]] <= limit for j in range(size)] for i in range(size)]
+    keys = [([position for position, index in enumerate(component) if index in key], count)
+            for key, count in label_sets.items()]
+    candidates = []
+    for mask in range(1, 1 << size):
+        members = [position for position in range(size) if mask >> position & 1]
+        if len(members) < 2 or not all(apart[i][j] for i in members for j in members if i < j):
+            continue
+        once = sum(count for positions, count in keys if sum(mask >> position & 1 for position in positions) == 1)
+        if once >= num_images - limit:
+            candidates.append(mask)
+    cuts = []
+
+    def cut(left, chosen):
+        if len(cuts) > 1:
+            return
+        if not left:
+            cuts.append(list(chosen))
+            return
+        lowest = left & -left
+        for mask in candidates:
+            if mask & lowest and mask & left == mask:
+                cut(left & ~mask, chosen + [mask])
+
+    cut((1 << size) - 1, [])
+    if len(cuts) != 1:
+        return [component]
+    return sorted([component[position] for position in range(size) if mask >> position & 1] for mask in cuts[0])
+
+
 def detect(label_sets, class_names, examples=None):
     """The Finding of the output label sets `label_sets` ({tuple of output indexes: images}; see
     output_label_sets) over the classes `class_names`: the groups when every class falls into one of two or
@@ -182,7 +224,8 @@ def detect(label_sets, class_names, examples=None):
     if unseen:
         return Finding((), num_images, reason="no image has %s, so its group cannot be told" % ", ".join(unseen[:5]))
     limit = allowed_violations(num_images)
-    components = _components(together <= limit)  # labels (almost) never together: one group
+    components = sorted(part for component in _components(together <= limit)  # labels (almost) never together
+                        for part in _parts(component, together, label_sets, num_images, limit))
     names = [DETECTED_SEPARATOR.join(class_names[index] for index in component) for component in components]
     if len(components) < 2:
         return Finding((), num_images, reason="the labels do not fall into two or more groups of labels that "

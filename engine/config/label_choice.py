@@ -7,7 +7,9 @@ mode) and export (on no data) call. With --label_mode auto:
   refused, saying how to go on;
 - else groups are looked for in the labels (datasets/label_groups.detect): found, the run is grouped, and
   the groups are printed;
-- else the run is multi-label when an image has several labels, single-label otherwise.
+- else the run is multi-label when an image has several labels (saying why no groups were found: rare
+  pairs of labels, such as a rare class of one attribute never seen with one of another, can hide them;
+  declared groups do not depend on that), single-label otherwise.
 An explicit --label_mode wins: `multi` or `single` ignore groups, `grouped` takes the declared or detected
 groups whatever the number of images that break them, and is refused when there are none.
 """
@@ -78,7 +80,12 @@ def decide_labels(label_mode, stats=None, classes=None, declared=None, labels_of
             raise UserError("--label_mode grouped: no attribute groups found in the labels of %d %s: %s. Declare "
                             "them in the classes file (`N:name:group` lines), or use --label_mode multi"
                             % (finding.num_images, what, finding.reason))
-        return LabelChoice(decide_label_mode(label_mode, stats))
+        mode = decide_label_mode(label_mode, stats)
+        if mode == label_modes.MULTI:  # images with several labels: say why they are not read as attributes
+            say("no attribute groups found in the labels of %d %s (%s): a sigmoid per label. If each image "
+                "has one label of each attribute, declare the attributes in the classes file (`N:name:group` "
+                "lines) to train a softmax per attribute" % (finding.num_images, what, finding.reason))
+        return LabelChoice(mode)
     say("attribute groups found in the labels of %d %s: %s (--label_mode multi trains a sigmoid per label "
         "instead)" % (finding.num_images, what, label_groups.describe(finding.groups)))
     _say_violations(finding, what)

@@ -60,6 +60,33 @@ def test_labels_that_are_not_one_of_each_group_are_not_grouped():
     assert not found.groups and "no image has lunettes" in found.reason
 
 
+def test_attributes_joined_by_a_rare_pair_never_seen_together_are_found_again():
+    # Skewed faces, as bench/measure_labels.py draws them: few femme, few vieux, and no femme is vieux, so
+    # femme and vieux are never together and the gender and age labels make one set of five.
+    sets, names = faces(400)
+    femme, vieux = CLASSES.index("femme"), CLASSES.index("vieux")
+    sets = {key: count for key, count in sets.items() if not {femme, vieux} <= set(key)}
+    assert label_groups._components(label_groups._cooccurrences(sets, len(CLASSES)) <= 3)[0] == [0, 1, 8, 9, 10]
+    found = label_groups.detect(sets, CLASSES, names)
+    assert [group.classes for group in found.groups] == list(ATTRIBUTES) and not found.reason
+    # Two ways to cut a set of four labels (a|b with c|d, or a|d with b|c): no groups are guessed.
+    found = label_groups.detect({(0, 2): 10, (1, 3): 10}, ["a", "b", "c", "d"])
+    assert not found.groups and "do not fall into two or more groups" in found.reason
+
+
+def test_a_multi_label_run_without_groups_says_why_and_how_to_declare_them(capsys):
+    from engine.config.label_choice import decide_labels
+
+    tags = {(0, 1): 5, (1, 2): 5, (0, 2): 5, (0, 1, 2): 5}  # any two together: no attributes
+    choice = decide_labels("auto", {"label_sets": tags, "max_labels_per_image": 3}, ["a", "b", "c"],
+                           what="training images")
+    assert choice.mode == "multi"
+    out = capsys.readouterr().out
+    assert ("no attribute groups found in the labels of 20 training images (label(s) a, b, c appear with every "
+            "other label, so no group holds them): a sigmoid per label. If each image has one label of each "
+            "attribute, declare the attributes in the classes file (`N:name:group` lines)") in out
+
+
 def test_one_image_that_breaks_the_groups_is_named_and_more_than_one_percent_are_refused():
     sets, names = faces(120, broken=[("femme", "yeux_ronds", "nez_rond", "visage_carre", "jeune", "age_moyen")])
     found = label_groups.detect(sets, CLASSES, names)
