@@ -17,6 +17,7 @@ import train_image_classifier
 from core import dir_lock
 from core.cli import run_main
 from engine.cluster import launcher, listening
+from engine.config import run_config
 from engine.config.run_config import CONFIG_NAME
 from tests.conftest import ROOT
 from tests.faults import STEP_LINE, assert_no_traceback, copy_run, file_digests, run_outputs, script, train_args
@@ -137,7 +138,7 @@ def test_a_training_configuration_that_is_no_regular_file_is_refused_without_blo
         assert run_main(main, argv) == 2
         err = capsys.readouterr().err
         assert_no_traceback(err)
-        assert "error: the training configuration %r is not a regular file (a directory)" % str(
+        assert "error: the training configuration %r is not a regular file (a folder)" % str(
             run / CONFIG_NAME) in err
     # A FIFO with no writer blocks whoever opens it for reading: a real process, with a time limit.
     (run / CONFIG_NAME).rmdir()
@@ -146,8 +147,17 @@ def test_a_training_configuration_that_is_no_regular_file_is_refused_without_blo
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr[-2000:]
     assert_no_traceback(result.stderr)
-    assert "is not a regular file (a FIFO)" in result.stderr
+    assert "is not a regular file (a FIFO (named pipe))" in result.stderr
     assert sorted(os.listdir(run)) == sorted([CONFIG_NAME, "model.ckpt-3.index", DATA_FILE])
+    # A configuration far larger than training writes is not read (a sparse file: nothing is on the disk).
+    os.remove(run / CONFIG_NAME)
+    with open(run / CONFIG_NAME, "wb") as handle:
+        handle.truncate(run_config.MAX_CONFIG_BYTES + 1)
+    assert run_main(eval_image_classifier.main, ["--checkpoint_path", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert_no_traceback(err)
+    assert "error: the training configuration %r is larger than %d MB, far more than training writes" % (
+        str(run / CONFIG_NAME), run_config.MAX_CONFIG_BYTES >> 20) in err
 
 
 # --- directories that are files -----------------------------------------------------------------------------------

@@ -16,9 +16,8 @@ the val part (`thresholds.json`), which export records for label_image.
 import json
 import math
 import os
-import stat
 
-from core import atomic_files
+from core import atomic_files, files
 from core.errors import UserError, first_line
 from core.files import FileRefused, read_bounded
 from core.text import quote
@@ -133,27 +132,14 @@ def _refuse(path, problem):
 def _read(path):
     """The bytes of the file at `path`: a regular file, read without blocking (a FIFO) and up to a limit."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as error:
-        raise _refuse(path, "cannot be opened (%s)" % (error.strerror or error)) from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise _refuse(path, "is not a regular file (a %s)" % (
-                "directory" if stat.S_ISDIR(mode) else "FIFO" if stat.S_ISFIFO(mode) else "special file"))
-        chunks, size = [], 0
-        while True:
-            chunk = os.read(descriptor, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > MAX_CONFIG_BYTES:
-                raise _refuse(path, "is larger than %d MB, far more than training writes" % (MAX_CONFIG_BYTES >> 20))
-            chunks.append(chunk)
-    except OSError as error:
-        raise _refuse(path, "cannot be read (%s)" % (error.strerror or error)) from None
-    finally:
-        os.close(descriptor)
+        return read_bounded(path, MAX_CONFIG_BYTES)
+    except FileRefused as refused:
+        if refused.reason == files.SPECIAL_FILE:
+            raise _refuse(path, "is not a regular file (%s)" % refused.detail) from None
+        if refused.reason == files.TOO_LARGE:
+            raise _refuse(path, "is larger than %d MB, far more than training writes" % (MAX_CONFIG_BYTES >> 20)) \
+                from None
+        raise _refuse(path, "cannot be read (%s)" % refused.detail) from None
 
 
 def _parse(path, data):
