@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import time
 
 import eval_image_classifier
 import train_image_classifier
@@ -22,6 +23,7 @@ from tests.faults import (
 )
 
 TARGET = 30
+EVALUATED = re.compile(r"eval/Accuracy [0-9.]+ at step (\d+);")
 
 
 def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, tmp_path):
@@ -32,12 +34,22 @@ def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, 
         "--timeout", "300", "--batch_size", "64"])
     lines, trainer = [], None
     try:
-        # Training starts once the follower waits (on a loaded machine it could otherwise end before the
-        # follower has imported TensorFlow); it keeps its last 5 checkpoints: each is deleted about 5 steps
-        # after it appears.
+        # Training starts once the follower waits; it keeps its last 5 checkpoints: each is deleted about
+        # 5 steps after it appears.
         assert read_until(follower, lambda line: line.startswith("no checkpoint in "), lines), (
             "".join(lines) + follower.stderr.read()[-3000:])
         trainer = start(train_command(faces, train_dir, TARGET, "--save_interval_secs", "0"))
+        # Training is held (SIGSTOP) at its first checkpoints until the follower has evaluated one, so that
+        # however slowly the follower builds its graph on a loaded machine, it sees the run move on after.
+        deadline = time.monotonic() + 240
+        while not (train_dir / "checkpoint").exists():
+            assert trainer.poll() is None and time.monotonic() < deadline, trainer.stderr.read()[-3000:]
+            time.sleep(0.02)
+        trainer.send_signal(signal.SIGSTOP)
+        try:
+            assert read_until(follower, EVALUATED.search, lines), "".join(lines) + follower.stderr.read()[-3000:]
+        finally:
+            trainer.send_signal(signal.SIGCONT)
         assert read_until(follower, lambda line: "at step %d;" % TARGET in line, lines), (
             "".join(lines) + follower.stderr.read()[-3000:])
         follower.send_signal(signal.SIGTERM)  # the user stops following
@@ -50,7 +62,7 @@ def test_following_a_run_that_saves_and_deletes_every_step_never_crashes(faces, 
     assert trainer.returncode == 0, trainer_err[-3000:]
     assert follower.returncode == 130 and "interrupted" in err
     assert_no_traceback(err)
-    evaluated = [int(step) for step in re.findall(r"eval/Accuracy [0-9.]+ at step (\d+);", "".join(lines))]
+    evaluated = [int(step) for step in EVALUATED.findall("".join(lines))]
     skipped = re.findall(r"warning: (.*) disappeared while being read", err)
     assert len(evaluated) >= 2 and evaluated == sorted(evaluated), (lines, skipped)
     assert evaluated[-1] == TARGET == latest_step(train_dir)
