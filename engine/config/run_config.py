@@ -17,9 +17,9 @@ import json
 import math
 import os
 
-from core import atomic_files, files
+from core import atomic_files
 from core.errors import UserError, first_line
-from core.files import FileRefused, read_bounded
+from core.files import SPECIAL_FILE, TOO_LARGE, FileRefused, read_bounded
 from core.text import quote
 from datasets import label_modes
 from engine.config.options import CLASS_WEIGHTINGS, MIXED_PRECISION_MODES, OPTIMIZERS
@@ -134,9 +134,9 @@ def _read(path):
     try:
         return read_bounded(path, MAX_CONFIG_BYTES)
     except FileRefused as refused:
-        if refused.reason == files.SPECIAL_FILE:
+        if refused.reason == SPECIAL_FILE:
             raise _refuse(path, "is not a regular file (%s)" % refused.detail) from None
-        if refused.reason == files.TOO_LARGE:
+        if refused.reason == TOO_LARGE:
             raise _refuse(path, "is larger than %d MB, far more than training writes" % (MAX_CONFIG_BYTES >> 20)) \
                 from None
         raise _refuse(path, "cannot be read (%s)" % refused.detail) from None
