@@ -120,12 +120,14 @@ def test_async_cluster_reaches_the_target_and_its_checkpoint_evaluates_exports_a
     assert_no_traceback(err)
     assert "[ps 0] ps 0: all 2 worker(s) finished; stopping" in out and "cluster done" in out
     # Both workers' lines come back named. Worker 1 may join after the chief has run all 20 steps (its session
-    # waits for the chief's initialization, polled each second): 0 batches of it are then right, as under
-    # research/slim; the killed-worker tests below (150 steps) wait for worker 1's own steps in both modes.
-    assert re.search(r"^\[worker 1\] worker 1 \(async\): done: step \d+", out, re.M)
+    # waits for the chief's initialization, polled each second), even after the target was reached: 0 batches
+    # of it are then right, as under research/slim; the killed-worker tests below (150 steps) wait for worker
+    # 1's own steps in both modes.
+    assert re.search(r"^\[worker 1\] worker 1 \(async\): (done: step \d+|global step 2\d already reached "
+                     r"--max_number_of_steps 20: nothing to do)", out, re.M), out[-3000:]
     assert re.search(r"^\[worker 0\] worker 0 \(chief, async\): step \d+/20: loss", out, re.M)
     done = batches_by_worker(out)
-    assert set(done) == {0, 1} and all(mode == "async" for mode, _, _ in done.values())
+    assert 0 in done and set(done) <= {0, 1} and all(mode == "async" for mode, _, _ in done.values())
     total = sum(batches for _, _, batches in done.values())
     step = saved_step(train_dir)
     held = checkpoint_step(str(train_dir / ("model.ckpt-%d" % step)))
@@ -207,6 +209,24 @@ def test_a_killed_worker_rejoins_and_every_process_exits_by_itself(faces, tmp_pa
     assert re.search(r"^worker 1 \(%s\): done: step 15\d, the chief saves" % mode, cluster.output("worker", 1), re.M)
     assert "all 2 worker(s) finished; stopping" in cluster.output("ps", 0)
     assert saved_step(tmp_path / "train") >= 150
+
+
+def test_a_worker_that_joins_after_the_target_says_so_and_exits(faces, tmp_path, cluster_factory):
+    # What a worker whose machine starts late meets: the chief has reached the target alone.
+    cluster = cluster_factory(flags(faces, tmp_path / "train", 10))
+    for job, index in (("ps", 0), ("worker", 0)):
+        cluster.start(job, index)
+    assert cluster.wait("worker", 0) == 0
+    assert re.search(r"^worker 0 \(chief, async\): done: step 10, model\.ckpt-10 saved", cluster.output("worker", 0),
+                     re.M)
+    cluster.start("worker", 1)
+    assert [cluster.wait(job, index) for job, index in (("worker", 1), ("ps", 0))] == [0, 0]
+    late = cluster.output("worker", 1)
+    assert re.search(r"^worker 1 \(async\): global step 10 already reached --max_number_of_steps 10: nothing to do$",
+                     late, re.M), late[-3000:]
+    assert_no_traceback(late)
+    assert "all 2 worker(s) finished; stopping" in cluster.output("ps", 0)
+    assert saved_step(tmp_path / "train") == 10
 
 
 @pytest.mark.slow

@@ -274,7 +274,7 @@ def run_steps(loop, options, validator=None):
     step = loop.session.run(loop.global_step)
     target = options.max_number_of_steps
     if target is not None and step >= target:
-        say("global step %d already reached --max_number_of_steps %d: nothing to do" % (step, target))
+        say("%sglobal step %d already reached --max_number_of_steps %d: nothing to do" % (loop.label, step, target))
         return step, None
     if validator is not None and validator.selection.exhausted:
         say("early stopping stopped this run already (%d evaluations without progress): nothing to do; %s. Raise "
