@@ -29,7 +29,7 @@ def first_line(error, limit=300):
     "Graph execution error:" where no node trace came, as for an error inside a tf.data function).
     """
     text = getattr(error, "message", None) or str(error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if any(char.isalnum() for char in line)]  # no rules (====)
     for index, line in enumerate(lines):
         if line.startswith("Node: ") and index + 1 < len(lines):
             return lines[index + 1][:limit]

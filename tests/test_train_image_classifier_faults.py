@@ -107,7 +107,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint_and_the_run_resume
         assert code == 2, (out, err[-3000:])
         assert_no_traceback(err)
         assert re.search(r"error: cannot save the checkpoint of step 2 in .*run é \((No space left on device|File "
-                         r"too large)\): is the disk full\? the previous checkpoint model.ckpt-1 is intact", err), err
+                         r"too large)\): is the disk full\? The previous checkpoint model.ckpt-1 is intact", err), err
         assert file_digests(train_dir, "model.ckpt-1.") == before
         assert not [name for name in os.listdir(train_dir) if name.startswith("model.ckpt-2")]
         assert latest_step(train_dir) == 1

@@ -4,12 +4,13 @@ for fine-tuning, saving, and cleaning up after an interrupted run.
 Training saves `model.ckpt-STEP` files with paths relative to their directory (so a training directory can
 be moved) and keeps the last few (`MAX_TO_KEEP`).
 """
+import errno
 import os
 import re
 import shutil
 
 from core.compat import slim, tf
-from core.errors import UserError, first_line, os_reason
+from core.errors import WRITE_HINTS, UserError, first_line, os_reason, write_hint
 from core.progress import warn
 from engine.config.options import scopes
 from engine.model import finite
@@ -263,10 +264,12 @@ def step_of(path):
     return int(match.group(1)) if match else None
 
 
-def save(session, saver, train_dir, step, last_saved=None, write_meta_graph=True):
+def save(session, saver, train_dir, step, last_saved=None, write_meta_graph=True, passing=()):
     """Saves a checkpoint of global step `step` and returns its path; `last_saved` (the checkpoint this run restored
     or saved last) when it is of that step already: writing it again could only damage it. A UserError when it
-    cannot be written (disk full), with `last_saved` left as the one TensorFlow's checkpoint state file names.
+    cannot be written (disk full), with `last_saved` left as the one TensorFlow's checkpoint state file names;
+    errors of the types `passing` (a cluster's server gone: not the folder's fault) are raised as they are, once
+    the files of the failed save are removed.
     Without `write_meta_graph`, no `.meta` file (the graph, which nothing here reads back; writing it takes most
     of a save's time)."""
     if last_saved and step_of(last_saved) == step:
@@ -276,11 +279,15 @@ def save(session, saver, train_dir, step, last_saved=None, write_meta_graph=True
                           write_meta_graph=write_meta_graph)
     except (tf.errors.OpError, OSError) as error:
         _remove_failed_save(train_dir, step)
-        raise UserError("cannot save the checkpoint of step %d in %s (%s): is the disk full? %s; free some "
-                        "space and run the same command again to resume"
-                        % (step, train_dir, os_reason(error),
-                           "the previous checkpoint %s is intact" % os.path.basename(last_saved) if last_saved
-                           else "no checkpoint was saved yet"))
+        if isinstance(error, passing):
+            raise
+        hint = write_hint(error)
+        raise UserError("cannot save the checkpoint of step %d in %s (%s): %s %s; %s run the same command again "
+                        "to resume"
+                        % (step, train_dir, os_reason(error), hint or "check that folder.",
+                           "The previous checkpoint %s is intact" % os.path.basename(last_saved) if last_saved
+                           else "No checkpoint was saved yet",
+                           "free some space and" if hint == WRITE_HINTS[errno.ENOSPC] else "then"))
 
 
 def _remove_failed_save(train_dir, step):

@@ -35,10 +35,10 @@ class Loop:
         self.global_step, self.saver, self.finite_check = ops.global_step, ops.saver, ops.finite_check
         self.writer, self.tfrecord_file, self.last_saved = writer, tfrecord_file, last_saved
 
-    def save(self, train_dir, write_meta_graph=True):
+    def save(self, train_dir, write_meta_graph=True, passing=()):
         """The path of the checkpoint saved (None where this process saves none)."""
         self.last_saved = checkpoints.save(self.session, self.saver, train_dir, self.current_step(), self.last_saved,
-                                           write_meta_graph)
+                                           write_meta_graph, passing)
         return self.last_saved
 
     def non_finite(self):
@@ -78,7 +78,12 @@ class ReplicaLoop(Loop):
             self.summaries = None
 
     def save(self, train_dir, write_meta_graph=True):
-        return super().save(train_dir, write_meta_graph) if self.cluster.is_chief else None
+        if not self.cluster.is_chief:
+            return None
+        try:  # the variables are read from the parameter servers: one may have stopped since the last step
+            return super().save(train_dir, write_meta_graph, replicas.LOST_ERRORS)
+        except replicas.LOST_ERRORS as error:
+            raise replicas.lost(self.cluster, error) from None
 
     def _within_step_wait(self, run):
         """`run(options)`, a session call bounded by replicas.STEP_WAIT_SECS; a lost task is a UserError."""

@@ -21,6 +21,14 @@ def test_plain_errors_give_their_first_non_blank_line_cut_to_the_limit():
     assert first_line(ValueError()) == "ValueError"
 
 
+def test_rule_lines_are_skipped():
+    # The start of what a chief's Saver raised when its ps had been killed (TensorFlow 2.21, gRPC runtime).
+    lost = tf.errors.UnavailableError(None, None, "Graph execution error:\n\n=====================\nUNAVAILABLE: From "
+                                      "/job:worker/replica:0/task:0:\nfailed to connect to all addresses\n=====")
+    assert first_line(lost) == "UNAVAILABLE: From /job:worker/replica:0/task:0:"
+    assert first_line(ValueError("----\n\nbad value")) == "bad value"
+
+
 def test_os_reason_is_the_os_wording():
     assert os_reason(OSError(28, "No space left on device")) == "No space left on device"
     assert os_reason(RuntimeError("write failed; No space left on device")) == "No space left on device"
