@@ -61,3 +61,13 @@ def write_hint(error):
     """What to tell a user whose write failed with `error`: `is the disk full?` for a full disk, a
     read-only file system or a missing permission said as such, else an empty string."""
     return WRITE_HINTS.get(os_errno(error), "")
+
+
+def write_failure(error, otherwise="check that folder."):
+    """`(reason): what to do` of a message on a failed write: os_reason, then write_hint or `otherwise`."""
+    return "(%s): %s" % (os_reason(error), write_hint(error) or otherwise)
+
+
+def out_of_space(error):
+    """Whether a write failed for want of space (a full disk or quota, a file too large)."""
+    return WRITE_HINTS.get(os_errno(error)) == _SPACE

@@ -9,7 +9,7 @@ import os
 import shutil
 
 from core import atomic_files
-from core.errors import UserError, os_reason, write_hint
+from core.errors import UserError, write_failure
 from core.text import quote
 from datasets import shards
 from datasets.convert_worker import Converted, ShardJob, process, write_shard
@@ -143,9 +143,8 @@ def write_errors(tfrecord_file, csv_file):
     try:
         yield
     except (OSError, tf.errors.OpError) as error:
-        raise UserError("cannot write %s and %s (%s): %s The previous files, if any, are unchanged"
-                        % (quote(tfrecord_file), quote(csv_file), os_reason(error),
-                           write_hint(error) or "check that folder."))
+        raise UserError("cannot write %s and %s %s The previous files, if any, are unchanged"
+                        % (quote(tfrecord_file), quote(csv_file), write_failure(error)))
 
 
 def remove_other_layouts(tfrecord_file, num_shards, log):

@@ -8,7 +8,7 @@ import numpy as np
 
 from core import atomic_files, events
 from core.compat import tf
-from core.errors import UserError, os_reason, write_hint
+from core.errors import UserError, write_failure
 from core.text import quote
 from engine.config.run_config import THRESHOLDS_NAME
 from engine.evaluation import metrics as metrics_module
@@ -92,6 +92,5 @@ def _write_json(path, value):
 
 
 def _cannot_write(path, error):
-    return UserError("cannot write %s (%s): %s The previous %s, if any, is unchanged"
-                     % (quote(path), os_reason(error), write_hint(error) or "check that folder.",
-                        os.path.basename(path)))
+    return UserError("cannot write %s %s The previous %s, if any, is unchanged"
+                     % (quote(path), write_failure(error), os.path.basename(path)))

@@ -20,7 +20,7 @@ import os
 
 from core import atomic_files
 from core.compat import tf
-from core.errors import UserError, os_reason, write_hint
+from core.errors import UserError, write_failure
 from core.text import quote
 from engine.model import inputs
 from engine.model.graph_metadata import (
@@ -127,6 +127,5 @@ def replace_directory(path, build, flag):
         with atomic_files.replacing_folder(path) as temporary:
             build(temporary)
     except OSError as error:
-        hint = write_hint(error) or "choose another %s directory." % flag
-        raise UserError("cannot write %s (%s): %s The previous SavedModel there, if any, is unchanged"
-                        % (quote(path), os_reason(error), hint))
+        raise UserError("cannot write %s %s The previous SavedModel there, if any, is unchanged"
+                        % (quote(path), write_failure(error, "choose another %s directory." % flag)))

@@ -13,13 +13,12 @@ checkpoints (engine/model/checkpoints.py) never deletes it.
 An update places the new files first, then rewrites the state file (atomically) and only then removes the
 previous best: whenever the process stops, the state file names a complete checkpoint.
 """
-import errno
 import json
 import os
 import shutil
 
 from core import atomic_files
-from core.errors import WRITE_HINTS, UserError, os_reason, write_hint
+from core.errors import UserError, out_of_space, write_failure
 from core.progress import warn
 from engine.config.run_config import CONFIG_NAME
 from engine.model.checkpoints import CHECKPOINT_BASENAME
@@ -95,8 +94,6 @@ def keep(checkpoint, train_dir, record):
 
 
 def _cannot_write(path, error):
-    hint = write_hint(error)
-    return UserError("cannot write the best checkpoint into %s (%s): %s The previous best, if any, is unchanged; "
-                     "%s run the same command again"
-                     % (path, os_reason(error), hint or "check that folder.",
-                        "free some space and" if hint == WRITE_HINTS[errno.ENOSPC] else "then"))
+    return UserError("cannot write the best checkpoint into %s %s The previous best, if any, is unchanged; %s run "
+                     "the same command again"
+                     % (path, write_failure(error), "free some space and" if out_of_space(error) else "then"))

@@ -4,13 +4,12 @@ for fine-tuning, saving, and cleaning up after an interrupted run.
 Training saves `model.ckpt-STEP` files with paths relative to their directory (so a training directory can
 be moved) and keeps the last few (`MAX_TO_KEEP`).
 """
-import errno
 import os
 import re
 import shutil
 
 from core.compat import slim, tf
-from core.errors import WRITE_HINTS, UserError, first_line, os_reason, write_hint
+from core.errors import UserError, first_line, out_of_space, write_failure
 from core.progress import warn
 from engine.config.options import scopes
 from engine.model import finite
@@ -281,13 +280,11 @@ def save(session, saver, train_dir, step, last_saved=None, write_meta_graph=True
         _remove_failed_save(train_dir, step)
         if isinstance(error, passing):
             raise
-        hint = write_hint(error)
-        raise UserError("cannot save the checkpoint of step %d in %s (%s): %s %s; %s run the same command again "
-                        "to resume"
-                        % (step, train_dir, os_reason(error), hint or "check that folder.",
+        raise UserError("cannot save the checkpoint of step %d in %s %s %s; %s run the same command again to resume"
+                        % (step, train_dir, write_failure(error),
                            "The previous checkpoint %s is intact" % os.path.basename(last_saved) if last_saved
                            else "No checkpoint was saved yet",
-                           "free some space and" if hint == WRITE_HINTS[errno.ENOSPC] else "then"))
+                           "free some space and" if out_of_space(error) else "then"))
 
 
 def _remove_failed_save(train_dir, step):

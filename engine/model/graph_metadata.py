@@ -11,7 +11,7 @@ import json
 import os
 
 from core import atomic_files
-from core.errors import UserError, os_reason, write_hint
+from core.errors import UserError, write_failure
 from core.files import MIB, FileRefused, read_bounded
 from core.text import cut, quote
 from datasets.read_limits import MAX_CLASSES
@@ -114,5 +114,4 @@ def write_metadata_file(meta, graph_path):
     try:
         return atomic_files.write_json(path, meta, sort_keys=True)
     except OSError as error:
-        raise UserError("cannot write %s (%s): %s" % (quote(path), os_reason(error),
-                                                      write_hint(error) or "choose another output path."))
+        raise UserError("cannot write %s %s" % (quote(path), write_failure(error, "choose another output path.")))

@@ -2,7 +2,7 @@
 import json
 import os
 
-from core.errors import WRITE_HINTS, write_hint
+from core.errors import WRITE_HINTS, out_of_space, write_failure, write_hint
 from core.text import QUOTE_LIMIT, json_line, printable, quote
 
 HOSTILE = "évil\x1b[31mred\x07\x9b2J\u202egnp.exe\udcff"  # ESC, BEL, C1 CSI, bidi override, an undecodable byte
@@ -46,3 +46,13 @@ def test_a_read_only_file_system_is_said_as_such_not_as_a_full_disk():
     # A TensorFlow file error has no errno: its wording says it.
     assert write_hint(RuntimeError("could not write f.tfrecord; Read-only file system")) == WRITE_HINTS[30]
     assert write_hint(ValueError("something else")) == ""
+
+
+def test_a_failed_write_is_said_with_its_reason_and_what_to_do():
+    assert write_failure(OSError(28, os.strerror(28))) == "(No space left on device): is the disk full?"
+    assert write_failure(OSError(30, os.strerror(30)), "unused") == "(Read-only file system): " + WRITE_HINTS[30]
+    assert write_failure(OSError(5, os.strerror(5))) == "(Input/output error): check that folder."
+    assert write_failure(OSError(5, os.strerror(5)), "choose another path.") == (
+        "(Input/output error): choose another path.")
+    assert out_of_space(OSError(28, os.strerror(28))) and out_of_space(RuntimeError("write failed; File too large"))
+    assert not out_of_space(OSError(30, os.strerror(30))) and not out_of_space(ValueError("something else"))
