@@ -19,6 +19,20 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: order kept within
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scripts_temporary_folder(tmp_path_factory):
+    """The scripts the tests start get a TMPDIR of the run's own. TensorFlow's autograph writes a source file
+    per converted function there and removes it at exit, which a process the tests kill never reaches: a
+    whole run left about 240 of them in /tmp. Now they go with the run's folder."""
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("scripts_tmp"))
+    yield
+    if previous is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = previous
+
+
 @dataclasses.dataclass
 class DemoData:
     root: str
