@@ -40,14 +40,21 @@ def launcher(training_flags, workers=2, timeout=TIMEOUT):
 
 
 def saved_step(train_dir):
-    """The step the latest checkpoint of a cluster is named after, once it reads whole. The other workers keep
-    training while the chief reads the step and saves (as under research/slim's Supervisor), so the global step
-    it holds may be a few past its name: on a loaded 2-core machine, 2 steps of a lenet worker fit in a save."""
-    latest = tf.train.latest_checkpoint(str(train_dir))
-    assert latest, os.listdir(str(train_dir))
-    named = int(latest.rsplit("-", 1)[1])
-    assert 0 <= checkpoint_step(latest) - named <= 3, (latest, checkpoint_step(latest))
-    return named
+    """The step the latest checkpoint of a cluster is named after, once every kept checkpoint reads whole. The other
+    workers keep training while the chief reads the step and saves (as under research/slim's Supervisor), so a
+    checkpoint may hold a global step past its name, by as many steps as they make during the save: 2 on a loaded
+    2-core machine, 4 beside a CPU burner (measured), no bound in general. What holds whatever the load: no name is
+    ahead of its weights, and each name is read after the previous save has ended, so it is at least the step that
+    save holds. (A name counted by the chief alone lags by the other workers' steps: the tests' final checks on
+    the last name, >= the target, catch it; tried.)"""
+    state = tf.train.get_checkpoint_state(str(train_dir))
+    assert state and state.all_model_checkpoint_paths, os.listdir(str(train_dir))
+    paths = list(state.all_model_checkpoint_paths)
+    named = [int(path.rsplit("-", 1)[1]) for path in paths]
+    held = [checkpoint_step(path) for path in paths]
+    assert all(name <= step for name, step in zip(named, held)), list(zip(paths, held))
+    assert all(step <= name for step, name in zip(held, named[1:])), list(zip(paths, held))
+    return named[-1]
 
 
 def batches_by_worker(out):
